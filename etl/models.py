@@ -149,9 +149,11 @@ class Case(BaseModel):
     decision_number: str | None = None
     regulator: str | None = None
     regulator_level: RegulatorLevel | None = None
+    regulator_family: str | None = None
     province: str | None = None
     party_name: str | None = None
     party_type: PartyType = "unknown"
+    app_name: str | None = None
     industry: str = "other"
     domain: Domain = "other"
     violation_types: list[str] = Field(default_factory=list)

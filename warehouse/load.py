@@ -1,0 +1,348 @@
+"""Idempotent writes into the warehouse: raw documents, cases, labels and load runs.
+
+Every write runs in one transaction, so a load that fails leaves the warehouse as it
+was. Rows are compared by a content hash: loading the same input twice leaves the
+same rows (loaded_at included), and a changed record is updated in place.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Iterable, Sequence
+
+import duckdb
+import pyarrow as pa
+
+from etl.models import Case, RawDocument, content_hash
+
+logger = logging.getLogger(__name__)
+
+_LEGAL_BASIS = pa.struct([("law", pa.string()), ("article", pa.int32()), ("clause", pa.string())])
+_WARNING = pa.struct([("kind", pa.string()), ("field", pa.string()), ("raw", pa.string()), ("message", pa.string())])
+
+CASE_SCHEMA = pa.schema([
+    ("case_id", pa.string()),
+    ("document_id", pa.string()),
+    ("source", pa.string()),
+    ("source_url", pa.string()),
+    ("title", pa.string()),
+    ("decision_number", pa.string()),
+    ("regulator", pa.string()),
+    ("regulator_level", pa.string()),
+    ("regulator_family", pa.string()),
+    ("province", pa.string()),
+    ("party_name", pa.string()),
+    ("party_type", pa.string()),
+    ("app_name", pa.string()),
+    ("industry", pa.string()),
+    ("domain", pa.string()),
+    ("violation_types", pa.list_(pa.string())),
+    ("legal_bases", pa.list_(_LEGAL_BASIS)),
+    ("outcome_types", pa.list_(pa.string())),
+    ("fine_cny", pa.decimal128(18, 2)),
+    ("confiscation_cny", pa.decimal128(18, 2)),
+    ("decision_date", pa.date32()),
+    ("decision_date_precision", pa.string()),
+    ("publish_date", pa.date32()),
+    ("publish_date_precision", pa.string()),
+    ("summary", pa.string()),
+    ("text", pa.string()),
+    ("parse_warnings", pa.list_(_WARNING)),
+    ("row_hash", pa.string()),
+    ("loaded_at", pa.timestamp("us")),
+])
+CASE_COLUMNS = [f.name for f in CASE_SCHEMA]
+
+RAW_SCHEMA = pa.schema([
+    ("document_id", pa.string()),
+    ("source", pa.string()),
+    ("url", pa.string()),
+    ("fetched_at", pa.timestamp("us")),
+    ("content_type", pa.string()),
+    ("content", pa.string()),
+    ("content_hash", pa.string()),
+    ("meta", pa.string()),
+])
+
+
+class LoadError(Exception):
+    """Raised when a batch violates a load check; the transaction is rolled back."""
+
+
+@dataclass
+class LoadReport:
+    """Row counts of one load; `run_id` is the load_runs key."""
+
+    run_id: str = ""
+    documents: int = 0
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    parse_warnings: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class StoreReport:
+    """Row counts of one raw-document store."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def case_row_hash(case: Case) -> str:
+    """Hash every column of a case, so a reload can tell changed rows from unchanged ones."""
+    return content_hash(case.model_dump_json())
+
+
+def _naive_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        return value
+    return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def store_raw_documents(con: duckdb.DuckDBPyConnection, documents: Sequence[RawDocument]) -> StoreReport:
+    """Insert new raw documents and update those whose content hash changed.
+
+    Raises LoadError when two documents of the batch share an id, which would make
+    the result depend on their order.
+    """
+    ids = [doc.document_id for doc in documents]
+    if len(set(ids)) != len(ids):
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})[:5]
+        raise LoadError(f"duplicate document ids in one batch: {duplicates}; give each record a distinct record_key")
+
+    table = pa.Table.from_pylist(
+        [
+            {
+                "document_id": doc.document_id,
+                "source": doc.source,
+                "url": doc.url,
+                "fetched_at": _naive_utc(doc.fetched_at),
+                "content_type": doc.content_type,
+                "content": doc.content,
+                "content_hash": doc.content_hash,
+                "meta": json.dumps(doc.meta, ensure_ascii=False, sort_keys=True),
+            }
+            for doc in documents
+        ],
+        schema=RAW_SCHEMA,
+    )
+    now = _utcnow()
+    report = StoreReport()
+
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.register("incoming_raw", table)
+        report.inserted = con.execute(
+            "SELECT count(*) FROM incoming_raw i ANTI JOIN raw_documents r USING (document_id)"
+        ).fetchone()[0]
+        report.updated = con.execute(
+            "SELECT count(*) FROM incoming_raw i JOIN raw_documents r USING (document_id) "
+            "WHERE i.content_hash <> r.content_hash OR i.meta::JSON <> r.meta"
+        ).fetchone()[0]
+        report.unchanged = len(documents) - report.inserted - report.updated
+
+        con.execute(
+            """
+            UPDATE raw_documents AS r SET
+                source = i.source, url = i.url, fetched_at = i.fetched_at,
+                content_type = i.content_type, content = i.content,
+                content_hash = i.content_hash, meta = i.meta::JSON,
+                parse_status = 'pending', parse_note = NULL, updated_at = ?
+            FROM incoming_raw AS i
+            WHERE r.document_id = i.document_id
+              AND (i.content_hash <> r.content_hash OR i.meta::JSON <> r.meta)
+            """,
+            [now],
+        )
+        con.execute(
+            """
+            INSERT INTO raw_documents
+                (document_id, source, url, fetched_at, content_type, content, content_hash,
+                 meta, parse_status, parse_note, first_seen_at, updated_at)
+            SELECT i.document_id, i.source, i.url, i.fetched_at, i.content_type, i.content,
+                   i.content_hash, i.meta::JSON, 'pending', NULL, ?, ?
+            FROM incoming_raw AS i ANTI JOIN raw_documents AS r USING (document_id)
+            """,
+            [now, now],
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("incoming_raw")
+
+    logger.info(
+        "stored raw documents: inserted=%d updated=%d unchanged=%d",
+        report.inserted, report.updated, report.unchanged,
+    )
+    return report
+
+
+def iter_raw_documents(
+    con: duckdb.DuckDBPyConnection, sources: Sequence[str] | None = None
+) -> Iterable[RawDocument]:
+    """Yield the stored raw documents, optionally of some sources only, in id order."""
+    sql = (
+        "SELECT document_id, source, url, fetched_at, content_type, content, content_hash, meta "
+        "FROM raw_documents"
+    )
+    params: list[object] = []
+    if sources:
+        sql += " WHERE source IN (SELECT unnest(?))"
+        params.append(list(sources))
+    sql += " ORDER BY document_id"
+
+    cursor = con.execute(sql, params)
+    while rows := cursor.fetchmany(1000):
+        for row in rows:
+            yield RawDocument(
+                document_id=row[0],
+                source=row[1],
+                url=row[2],
+                fetched_at=row[3],
+                content_type=row[4],
+                content=row[5],
+                content_hash=row[6],
+                meta=json.loads(row[7]) if row[7] else {},
+            )
+
+
+def _case_record(case: Case, row_hash: str, loaded_at: datetime) -> dict[str, object]:
+    record = case.model_dump(mode="python")
+    record["legal_bases"] = [lb.model_dump() for lb in case.legal_bases]
+    record["parse_warnings"] = [w.model_dump() for w in case.parse_warnings]
+    record["row_hash"] = row_hash
+    record["loaded_at"] = loaded_at
+    return {name: record.get(name) for name in CASE_COLUMNS}
+
+
+def replace_cases(
+    con: duckdb.DuckDBPyConnection,
+    cases: Sequence[Case],
+    sources: Sequence[str],
+    document_statuses: dict[str, tuple[str, str | None]],
+) -> LoadReport:
+    """Make the cases of `sources` equal to `cases`, touching only what changed.
+
+    Cases of these sources that are absent from `cases` are deleted; cases of other
+    sources are left alone. `document_statuses` maps document_id to (parse_status,
+    note) for the raw layer. Raises LoadError, and changes nothing, when a case
+    belongs to a source outside `sources` or two cases share an id.
+    """
+    ids = [case.case_id for case in cases]
+    if len(set(ids)) != len(ids):
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})[:5]
+        raise LoadError(f"duplicate case ids in one load: {duplicates}")
+    foreign = sorted({case.source for case in cases} - set(sources))
+    if foreign:
+        raise LoadError(f"cases of sources {foreign} were not declared in sources={list(sources)}")
+
+    started = _utcnow()
+    table = pa.Table.from_pylist(
+        [_case_record(case, case_row_hash(case), started) for case in cases], schema=CASE_SCHEMA
+    )
+    status_table = pa.Table.from_pylist(
+        [{"document_id": k, "parse_status": v[0], "parse_note": v[1]} for k, v in document_statuses.items()],
+        schema=pa.schema([("document_id", pa.string()), ("parse_status", pa.string()), ("parse_note", pa.string())]),
+    )
+    report = LoadReport(run_id=uuid.uuid4().hex, documents=len(document_statuses))
+    report.parse_warnings = sum(len(case.parse_warnings) for case in cases)
+
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.register("incoming_cases", table)
+        con.register("incoming_status", status_table)
+        source_list = list(sources)
+
+        report.deleted = con.execute(
+            "SELECT count(*) FROM cases c WHERE c.source IN (SELECT unnest(?)) "
+            "AND c.case_id NOT IN (SELECT case_id FROM incoming_cases)",
+            [source_list],
+        ).fetchone()[0]
+        con.execute(
+            "DELETE FROM cases WHERE source IN (SELECT unnest(?)) "
+            "AND case_id NOT IN (SELECT case_id FROM incoming_cases)",
+            [source_list],
+        )
+
+        changed = con.execute(
+            "SELECT i.case_id FROM incoming_cases i JOIN cases c USING (case_id) WHERE i.row_hash <> c.row_hash"
+        ).fetchall()
+        report.updated = len(changed)
+        # Replace changed rows by delete + insert: one statement pair, whatever the columns.
+        con.execute(
+            "DELETE FROM cases WHERE case_id IN "
+            "(SELECT i.case_id FROM incoming_cases i JOIN cases c USING (case_id) WHERE i.row_hash <> c.row_hash)"
+        )
+        before = con.execute("SELECT count(*) FROM cases").fetchone()[0]
+        con.execute(
+            f"INSERT INTO cases ({', '.join(CASE_COLUMNS)}) "
+            f"SELECT {', '.join('i.' + c for c in CASE_COLUMNS)} "
+            "FROM incoming_cases i ANTI JOIN cases c USING (case_id)"
+        )
+        after = con.execute("SELECT count(*) FROM cases").fetchone()[0]
+        report.inserted = after - before - report.updated
+        report.unchanged = len(cases) - report.inserted - report.updated
+
+        con.execute(
+            """
+            UPDATE raw_documents AS r SET parse_status = s.parse_status, parse_note = s.parse_note
+            FROM incoming_status AS s
+            WHERE r.document_id = s.document_id
+              AND (r.parse_status IS DISTINCT FROM s.parse_status OR r.parse_note IS DISTINCT FROM s.parse_note)
+            """
+        )
+
+        in_scope = con.execute(
+            "SELECT count(*) FROM cases WHERE source IN (SELECT unnest(?))", [source_list]
+        ).fetchone()[0]
+        if in_scope != len(cases):
+            raise LoadError(f"row-count check failed: expected {len(cases)} cases of {source_list}, found {in_scope}")
+
+        if report.inserted or report.updated or report.deleted:
+            con.execute(
+                "INSERT INTO load_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [report.run_id, started, _utcnow(), report.documents, report.inserted,
+                 report.updated, report.deleted, report.unchanged, report.parse_warnings],
+            )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("incoming_cases")
+        con.unregister("incoming_status")
+
+    for status, _ in document_statuses.values():
+        report.statuses[status] = report.statuses.get(status, 0) + 1
+    logger.info(
+        "loaded cases: sources=%s inserted=%d updated=%d deleted=%d unchanged=%d warnings=%d",
+        list(sources), report.inserted, report.updated, report.deleted, report.unchanged, report.parse_warnings,
+    )
+    return report
+
+
+def replace_labels(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple[str, str, str, str]]) -> None:
+    """Replace the taxonomy labels with rows of (kind, code, zh, en)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM taxonomy_labels")
+        if rows:
+            con.executemany("INSERT INTO taxonomy_labels VALUES (?, ?, ?, ?)", list(rows))
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise

@@ -1,0 +1,120 @@
+-- Enforcement Intel warehouse schema (DuckDB).
+-- Layers: raw_documents (as received) -> cases (normalized, one decision or notice
+-- entry per party) -> v_* analytics views. Amounts are in yuan (CNY).
+
+-- Raw layer. Primary key: document_id (derived from source + URL + record key).
+CREATE TABLE IF NOT EXISTS raw_documents (
+    document_id     VARCHAR PRIMARY KEY,
+    source          VARCHAR NOT NULL,
+    url             VARCHAR NOT NULL,
+    fetched_at      TIMESTAMP NOT NULL,
+    content_type    VARCHAR NOT NULL,
+    content         VARCHAR NOT NULL,
+    content_hash    VARCHAR NOT NULL,
+    meta            JSON,
+    -- parsed / superseded / failed / pending, written by the ETL load
+    parse_status    VARCHAR NOT NULL DEFAULT 'pending',
+    parse_note      VARCHAR,
+    first_seen_at   TIMESTAMP NOT NULL,
+    updated_at      TIMESTAMP NOT NULL
+);
+
+-- Normalized layer. Primary key: case_id (stable across reloads).
+CREATE TABLE IF NOT EXISTS cases (
+    case_id                  VARCHAR PRIMARY KEY,
+    document_id              VARCHAR NOT NULL,
+    source                   VARCHAR NOT NULL,
+    source_url               VARCHAR NOT NULL,
+    title                    VARCHAR NOT NULL,
+    decision_number          VARCHAR,
+    regulator                VARCHAR,
+    regulator_level          VARCHAR,
+    regulator_family         VARCHAR,
+    province                 VARCHAR,
+    party_name               VARCHAR,
+    party_type               VARCHAR NOT NULL,
+    app_name                 VARCHAR,
+    industry                 VARCHAR NOT NULL,
+    domain                   VARCHAR NOT NULL,
+    violation_types          VARCHAR[] NOT NULL,
+    legal_bases              STRUCT(law VARCHAR, article INTEGER, clause VARCHAR)[] NOT NULL,
+    outcome_types            VARCHAR[] NOT NULL,
+    fine_cny                 DECIMAL(18, 2),
+    confiscation_cny         DECIMAL(18, 2),
+    decision_date            DATE,
+    decision_date_precision  VARCHAR,
+    publish_date             DATE,
+    publish_date_precision   VARCHAR,
+    summary                  VARCHAR NOT NULL,
+    text                     VARCHAR NOT NULL,
+    parse_warnings           STRUCT(kind VARCHAR, field VARCHAR, raw VARCHAR, message VARCHAR)[] NOT NULL,
+    -- hash of every column above, so a reload touches only changed rows
+    row_hash                 VARCHAR NOT NULL,
+    loaded_at                TIMESTAMP NOT NULL
+);
+
+-- zh/en labels of the taxonomy codes. Primary key: (kind, code).
+CREATE TABLE IF NOT EXISTS taxonomy_labels (
+    kind    VARCHAR NOT NULL,
+    code    VARCHAR NOT NULL,
+    zh      VARCHAR NOT NULL,
+    en      VARCHAR NOT NULL,
+    PRIMARY KEY (kind, code)
+);
+
+-- One row per load. Primary key: run_id.
+CREATE TABLE IF NOT EXISTS load_runs (
+    run_id            VARCHAR PRIMARY KEY,
+    started_at        TIMESTAMP NOT NULL,
+    finished_at       TIMESTAMP NOT NULL,
+    documents         INTEGER NOT NULL,
+    cases_inserted    INTEGER NOT NULL,
+    cases_updated     INTEGER NOT NULL,
+    cases_deleted     INTEGER NOT NULL,
+    cases_unchanged   INTEGER NOT NULL,
+    parse_warnings    INTEGER NOT NULL
+);
+
+-- Analytics views. event_date is the decision date, or the publication date when the
+-- decision date is unknown; event_month is NULL for year-only dates so monthly charts
+-- never pile year-only records onto January.
+CREATE OR REPLACE VIEW v_cases AS
+SELECT
+    c.*,
+    coalesce(c.decision_date, c.publish_date) AS event_date,
+    CASE WHEN c.decision_date IS NOT NULL THEN c.decision_date_precision
+         ELSE c.publish_date_precision END AS event_date_precision,
+    CASE WHEN (CASE WHEN c.decision_date IS NOT NULL THEN c.decision_date_precision
+                    ELSE c.publish_date_precision END) IN ('day', 'month')
+         THEN date_trunc('month', coalesce(c.decision_date, c.publish_date))::DATE END AS event_month,
+    year(coalesce(c.decision_date, c.publish_date)) AS event_year,
+    coalesce(c.fine_cny, 0) > 0 AS has_fine,
+    len(c.parse_warnings) AS warning_count
+FROM cases AS c;
+
+CREATE OR REPLACE VIEW v_case_violations AS
+SELECT case_id, unnest(CASE WHEN len(violation_types) = 0 THEN ['other'] ELSE violation_types END) AS violation_type
+FROM cases;
+
+CREATE OR REPLACE VIEW v_case_outcomes AS
+SELECT case_id, unnest(outcome_types) AS outcome_type
+FROM cases;
+
+CREATE OR REPLACE VIEW v_case_legal_bases AS
+SELECT case_id, lb.law AS law, lb.article AS article, lb.clause AS clause
+FROM (SELECT case_id, unnest(legal_bases) AS lb FROM cases);
+
+CREATE OR REPLACE VIEW v_parse_warnings AS
+SELECT case_id, source, w.kind AS kind, w.field AS field, w.raw AS raw, w.message AS message
+FROM (SELECT case_id, source, unnest(parse_warnings) AS w FROM cases);
+
+CREATE OR REPLACE VIEW v_source_summary AS
+SELECT
+    source,
+    count(*) AS cases,
+    count(*) FILTER (WHERE has_fine) AS cases_with_fine,
+    sum(fine_cny) AS fine_total_cny,
+    min(event_date) AS first_date,
+    max(event_date) AS last_date
+FROM v_cases
+GROUP BY source;
