@@ -1,0 +1,35 @@
+# Set-up and everyday commands. `make demo` and `make test` install into .venv first.
+PYTHON  ?= python3
+VENV    ?= .venv
+ARCHIVE ?= ../shared/data/raw
+PORT    ?= 8501
+BIN     := $(VENV)/bin
+
+.PHONY: install demo build test browser-deps clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+# Build the warehouse from ARCHIVE (or the built-in sample when it is absent) and serve the dashboard.
+demo: install
+	EINTEL_ARCHIVE=$(abspath $(ARCHIVE)) $(BIN)/eintel demo --port $(PORT)
+
+# Build the warehouse and stop.
+build: install
+	EINTEL_ARCHIVE=$(abspath $(ARCHIVE)) $(BIN)/eintel demo --no-app
+
+test: install
+	EINTEL_ARCHIVE=$(abspath $(ARCHIVE)) $(BIN)/pytest
+
+# Debian's Chromium and a CJK font for the browser test (needs root).
+browser-deps:
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk
+
+clean:
+	rm -rf $(VENV) data/eintel.duckdb data/eintel.duckdb.wal

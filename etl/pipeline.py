@@ -1,0 +1,279 @@
+"""Turn raw documents into normalized cases: parse, resolve overlaps, normalize.
+
+A document that fails to parse is marked `failed` with the error, and a draft whose
+normalization fails still becomes a case carrying a `normalize_failed` warning, so one
+bad record never stops a run and nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from tqdm import tqdm
+
+from etl.models import Case, CaseDraft, LegalBasis, ParseWarning, RawDocument, stable_id
+from etl.normalize.dates import parse_date
+from etl.normalize.decision_numbers import find_decision_numbers, normalize_decision_number
+from etl.normalize.legal_bases import extract_legal_bases, legal_bases_from_titles
+from etl.normalize.money import extract_penalty_amounts, sum_listed_amounts
+from etl.normalize.parties import classify_party, clean_party_name, mask_names_in_text
+from etl.normalize.regions import find_province, province_from_url
+from etl.normalize.regulators import resolve_regulator
+from etl.sources import parse_document
+from etl.sources.overlap import resolve_overlaps
+from etl.taxonomy.classify import (
+    classify_app_problem_labels,
+    classify_domain,
+    classify_industry,
+    classify_outcomes,
+    classify_violations,
+)
+
+logger = logging.getLogger(__name__)
+
+# Sources whose violation labels are MIIT/CAC app problem labels, not free text.
+APP_LABEL_SOURCES = frozenset({"lawdatify_appviol"})
+
+
+@dataclass
+class EtlResult:
+    """Cases of one run, the parse status of each document and warning counts by kind."""
+
+    cases: list[Case] = field(default_factory=list)
+    statuses: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    sources: set[str] = field(default_factory=set)
+    warnings_by_kind: Counter = field(default_factory=Counter)
+
+
+def run_etl(documents: Iterable[RawDocument], mask_persons: bool = True, progress: bool = False) -> EtlResult:
+    """Parse and normalize every document; see the module docstring for failure handling."""
+    result = EtlResult()
+    drafts: list[CaseDraft] = []
+    drafts_per_document: Counter = Counter()
+
+    for doc in tqdm(documents, desc="parse", unit="doc", disable=not progress):
+        result.sources.add(doc.source)
+        try:
+            doc_drafts = parse_document(doc)
+        except Exception as error:  # one broken document must not stop the run
+            logger.error("parse failed: document_id=%s source=%s url=%s error=%r", doc.document_id, doc.source, doc.url, error)
+            result.statuses[doc.document_id] = ("failed", f"{type(error).__name__}: {error}"[:500])
+            continue
+        drafts.extend(doc_drafts)
+        drafts_per_document[doc.document_id] += len(doc_drafts)
+        result.statuses[doc.document_id] = ("parsed", None) if doc_drafts else ("empty", "no case in document")
+
+    kept, superseded = resolve_overlaps(drafts)
+    kept_documents = {draft.document_id for draft in kept}
+    for draft, reason in superseded:
+        if draft.document_id not in kept_documents:
+            result.statuses[draft.document_id] = ("superseded", reason)
+
+    seen_ids: set[str] = set()
+    for draft in tqdm(kept, desc="normalize", unit="case", disable=not progress):
+        case = normalize_draft_safely(draft, mask_persons)
+        if case.case_id in seen_ids:
+            # Two drafts of one document with the same record key: keep both, apart.
+            case = case.model_copy(update={"case_id": stable_id(case.case_id, len(seen_ids))})
+            case.parse_warnings.append(
+                ParseWarning(kind="duplicate_record_key", field="case_id", raw=draft.record_key)
+            )
+        seen_ids.add(case.case_id)
+        result.cases.append(case)
+        result.warnings_by_kind.update(w.kind for w in case.parse_warnings)
+
+    logger.info(
+        "etl finished: documents=%d drafts=%d superseded=%d cases=%d",
+        len(result.statuses), len(drafts), len(superseded), len(result.cases),
+    )
+    return result
+
+
+def normalize_draft_safely(draft: CaseDraft, mask_persons: bool = True) -> Case:
+    """Normalize a draft; on an unexpected error return a bare case that carries the error."""
+    try:
+        return normalize_draft(draft, mask_persons)
+    except Exception as error:
+        logger.error("normalize failed: case_id=%s document_id=%s error=%r", draft.case_id, draft.document_id, error)
+        return Case(
+            case_id=draft.case_id,
+            document_id=draft.document_id,
+            source=draft.source,
+            source_url=draft.source_url,
+            title=draft.title,
+            summary=draft.summary,
+            text=draft.text,
+            parse_warnings=[ParseWarning(kind="normalize_failed", field="*", raw=draft.record_key, message=repr(error)[:300])],
+        )
+
+
+def normalize_draft(draft: CaseDraft, mask_persons: bool = True) -> Case:
+    """Apply every normalizer to one draft and assemble the validated case."""
+    warnings: list[ParseWarning] = []
+    extra = draft.extra
+
+    party, party_warnings = classify_party(draft.party_raw, mask_persons=mask_persons)
+    warnings += party_warnings
+    party_type = party.party_type
+    if party_type == "unknown" and draft.party_type_hint:
+        party_type = draft.party_type_hint
+    if extra.get("suspect_row"):
+        warnings.append(ParseWarning(kind="suspect_row", field="party_name", raw=draft.party_raw or str(extra.get("app", "")),
+                                     message="row looks like a heading, not an app or party"))
+
+    title, summary, text = draft.title, draft.summary, draft.text
+    if mask_persons and party_type == "individual" and draft.party_raw:
+        real_name = clean_party_name(draft.party_raw)
+        title, summary, text = (mask_names_in_text(value, [real_name]) for value in (title, summary, text))
+
+    regulators, regulator_warnings = resolve_regulator(draft.regulator_raw) if draft.regulator_raw else ([], [])
+    warnings += regulator_warnings
+    regulator = regulators[0] if regulators else None
+
+    province = (
+        (regulator.province if regulator else None)
+        or (find_province(draft.province_hint) if draft.province_hint else None)
+        or province_from_url(draft.source_url)
+        or find_province(title)
+    )
+
+    decision_number = _decision_number(draft, title)
+    decision_date, publish_date, date_warnings = _dates(draft)
+    warnings += date_warnings
+
+    fine, confiscation, amount_warnings = _amounts(draft, text)
+    warnings += amount_warnings
+
+    legal_bases, basis_warnings = _legal_bases(draft, text)
+    warnings += basis_warnings
+
+    if draft.source in APP_LABEL_SOURCES:
+        violations = classify_app_problem_labels(draft.violation_raw) if draft.violation_raw else []
+    else:
+        violations = classify_violations(draft.violation_raw or [title, text])
+
+    outcome_text = "\n".join(part for part in (draft.penalty_raw, text) if part)
+    notice_kind = str(extra.get("notice_kind") or extra.get("kind") or "")
+    outcomes = classify_outcomes(outcome_text, fine, confiscation, notice_kind=notice_kind)
+
+    app_name = (extra.get("app") or "").strip() or None
+    industry_name = party.affiliation or party.name or draft.party_raw
+    industry = classify_industry(
+        industry_name, " ".join([title, text]), default="internet_platforms" if app_name else "other"
+    )
+    domain = classify_domain(
+        [title, text, summary, draft.penalty_raw, *draft.violation_raw],
+        violations,
+        regulator_family=regulator.family if regulator else None,
+        upstream_type=draft.domain_hint,
+    )
+
+    return Case(
+        case_id=draft.case_id,
+        document_id=draft.document_id,
+        source=draft.source,
+        source_url=draft.source_url,
+        title=title,
+        decision_number=decision_number,
+        regulator=regulator.canonical if regulator else None,
+        regulator_level=regulator.level if regulator else None,
+        regulator_family=regulator.family if regulator else None,
+        province=province,
+        party_name=party.name,
+        party_type=party_type,
+        app_name=app_name,
+        industry=industry,
+        domain=domain,
+        violation_types=violations,
+        legal_bases=legal_bases,
+        outcome_types=outcomes,
+        fine_cny=fine,
+        confiscation_cny=confiscation,
+        decision_date=decision_date.value if decision_date else None,
+        decision_date_precision=decision_date.precision if decision_date else None,
+        publish_date=publish_date.value if publish_date else None,
+        publish_date_precision=publish_date.precision if publish_date else None,
+        summary=summary,
+        text=text,
+        parse_warnings=warnings,
+    )
+
+
+def _decision_number(draft: CaseDraft, title: str) -> str | None:
+    if draft.decision_number_raw:
+        number = normalize_decision_number(draft.decision_number_raw)
+        if number:
+            return number
+    found = find_decision_numbers(title)
+    return found[0] if found else None
+
+
+def _dates(draft: CaseDraft):
+    warnings: list[ParseWarning] = []
+    decision_date, found = parse_date(draft.decision_date_raw or None, field="decision_date")
+    warnings += found
+
+    hint = draft.extra.get("date_precision")
+    publish_date, found = parse_date(
+        draft.publish_date_raw or None, field="publish_date", precision_hint=hint if hint in ("year", "month") else None
+    )
+    warnings += found
+    return decision_date, publish_date, warnings
+
+
+def _amounts(draft: CaseDraft, text: str):
+    """Take fine and confiscation from the penalty statement, else from the text.
+
+    The upstream `fines` lists of one dataset hold every amount found in a page, so a
+    confiscation or a total can stand beside the fine. A single listed amount is taken
+    as the fine only when the text speaks of a fine (罚款); several are left unset
+    with a `fine_ambiguous` warning rather than guessed.
+    """
+    warnings: list[ParseWarning] = []
+    for statement in (draft.penalty_raw, text):
+        if not statement:
+            continue
+        amounts = extract_penalty_amounts(statement)
+        warnings += amounts.warnings
+        if amounts.fine_cny is not None or amounts.confiscation_cny is not None:
+            return amounts.fine_cny, amounts.confiscation_cny, warnings
+
+    if not draft.amounts_raw:
+        return None, None, warnings
+
+    values, listed_warnings = sum_listed_amounts(draft.amounts_raw)
+    warnings += listed_warnings
+    mentions_fine = "罚款" in text or "罚款" in draft.penalty_raw or "罚" in draft.title
+    if len(values) == 1 and mentions_fine:
+        return values[0], None, warnings
+    if values:
+        warnings.append(ParseWarning(
+            kind="fine_ambiguous", field="fine_cny", raw="; ".join(draft.amounts_raw)[:300],
+            message="several amounts listed without context; fine left unset",
+        ))
+    return None, None, warnings
+
+
+def _legal_bases(draft: CaseDraft, text: str) -> tuple[list[LegalBasis], list[ParseWarning]]:
+    """Collect cited provisions; a bare law title is dropped when an article of it is cited."""
+    bases: list[LegalBasis] = []
+    warnings: list[ParseWarning] = []
+
+    for raw in draft.legal_basis_raw:
+        found, found_warnings = extract_legal_bases(raw)
+        warnings += found_warnings
+        bases += found or legal_bases_from_titles([raw])
+    found, found_warnings = extract_legal_bases(text)
+    bases += found
+    warnings += found_warnings
+
+    with_article = {basis.law for basis in bases if basis.article is not None}
+    unique: dict[tuple[str, int | None, str], LegalBasis] = {}
+    for basis in bases:
+        if basis.article is None and basis.law in with_article:
+            continue
+        unique.setdefault((basis.law, basis.article, basis.clause), basis)
+    return list(unique.values()), warnings
