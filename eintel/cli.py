@@ -1,6 +1,6 @@
 """The `eintel` command: import → load → app, and `demo` for all three.
 
-    eintel import [--archive DIR] [--no-archive] [--no-sample]
+    eintel import [--archive DIR] [--no-archive] [--sample | --no-sample]
     eintel load [--source NAME ...]
     eintel stats
     eintel app [--port N]
@@ -31,19 +31,22 @@ def _db_path(args: argparse.Namespace) -> Path:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Store the records of the archive folder and the built-in sample as raw documents."""
+    from etl.sources.sample import SOURCE as SAMPLE_SOURCE
     from etl.sources.sample import read_sample
     from scrapers.importers import import_archive
     from warehouse.db import connect
-    from warehouse.load import store_raw_documents
+    from warehouse.load import remove_source, store_raw_documents
 
     settings = get_settings()
     documents = []
+    archive_imported = False
 
     if not args.no_archive:
         archive = Path(args.archive).resolve() if args.archive else settings.archive_path
         if archive.exists():
             result = import_archive(archive)
             documents += result.documents
+            archive_imported = True
             for name, count in sorted(result.files.items()):
                 print(f"  {name}: {count} documents")
             for name, reason in result.skipped:
@@ -54,12 +57,17 @@ def cmd_import(args: argparse.Namespace) -> int:
         else:
             print(f"  archive folder {archive} not found; importing the built-in sample only")
 
-    if not args.no_sample:
+    # The sample repeats facts of the real records, so it is imported only without them.
+    if args.sample or (not archive_imported and not args.no_sample):
         sample_documents, skipped_lines = read_sample(settings.sample_path / "cases.jsonl")
         documents += sample_documents
         print(f"  sample: {len(sample_documents)} documents, {skipped_lines} malformed lines skipped")
 
     with connect(_db_path(args)) as con:
+        if archive_imported and not args.sample:
+            removed, _ = remove_source(con, SAMPLE_SOURCE)
+            if removed:
+                print(f"  removed {removed} sample documents stored earlier (the archive holds their facts)")
         report = store_raw_documents(con, documents)
     print(f"raw documents: {report.inserted} new, {report.updated} updated, {report.unchanged} unchanged")
     return 0
@@ -145,6 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--archive", help="folder of saved public records (default: EINTEL_ARCHIVE or ../shared/data/raw)")
         p.add_argument("--no-archive", action="store_true", help="import the built-in sample only")
         p.add_argument("--no-sample", action="store_true", help="leave out the built-in sample")
+        p.add_argument("--sample", action="store_true",
+                       help="import the built-in sample even when the archive is imported (default: only without it)")
 
     def add_app_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--port", type=int, default=8501, help="TCP port of the dashboard (default 8501)")

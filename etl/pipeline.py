@@ -230,7 +230,7 @@ def _amounts(draft: CaseDraft, text: str):
     The upstream `fines` lists of one dataset hold every amount found in a page, so a
     confiscation or a total can stand beside the fine. A single listed amount is taken
     as the fine only when the text speaks of a fine (罚款); several are left unset
-    with a `fine_ambiguous` warning rather than guessed.
+    with a `amount_ambiguous` warning rather than guessed.
     """
     warnings: list[ParseWarning] = []
     for statement in (draft.penalty_raw, text):
@@ -251,7 +251,7 @@ def _amounts(draft: CaseDraft, text: str):
         return values[0], None, warnings
     if values:
         warnings.append(ParseWarning(
-            kind="fine_ambiguous", field="fine_cny", raw="; ".join(draft.amounts_raw)[:300],
+            kind="amount_ambiguous", field="fine_cny", raw="; ".join(draft.amounts_raw)[:300],
             message="several amounts listed without context; fine left unset",
         ))
     return None, None, warnings

@@ -335,6 +335,22 @@ def replace_cases(
     return report
 
 
+def remove_source(con: duckdb.DuckDBPyConnection, source: str) -> tuple[int, int]:
+    """Delete the raw documents and cases of one source; return (documents, cases) deleted."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        cases = con.execute("SELECT count(*) FROM cases WHERE source = ?", [source]).fetchone()[0]
+        documents = con.execute("SELECT count(*) FROM raw_documents WHERE source = ?", [source]).fetchone()[0]
+        con.execute("DELETE FROM cases WHERE source = ?", [source])
+        con.execute("DELETE FROM raw_documents WHERE source = ?", [source])
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    logger.info("removed source: source=%s documents=%d cases=%d", source, documents, cases)
+    return documents, cases
+
+
 def replace_labels(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple[str, str, str, str]]) -> None:
     """Replace the taxonomy labels with rows of (kind, code, zh, en)."""
     con.execute("BEGIN TRANSACTION")

@@ -12,6 +12,8 @@ _FIELDS: list[tuple[str, str, str]] = [
     ("date at day precision", "event_date_precision = 'day'", "TRUE"),
     ("regulator", "regulator IS NOT NULL", "TRUE"),
     ("province", "province IS NOT NULL", "TRUE"),
+    # National regulators act for the whole country; a province applies below them.
+    ("province (non-national regulator)", "province IS NOT NULL", "coalesce(regulator_level, '') <> 'national'"),
     ("party", "party_name IS NOT NULL", "TRUE"),
     ("industry", "industry <> 'other'", "TRUE"),
     ("violation type", "len(violation_types) > 0 AND violation_types <> ['other']", "TRUE"),
