@@ -8,7 +8,8 @@ bad record never stops a run and nothing is dropped silently.
 from __future__ import annotations
 
 import logging
-from collections import Counter
+import re
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -36,6 +37,10 @@ logger = logging.getLogger(__name__)
 
 # Sources whose violation labels are MIIT/CAC app problem labels, not free text.
 APP_LABEL_SOURCES = frozenset({"lawdatify_appviol"})
+
+# A local market regulator named in a title or text (「江苏省苏州市市场监管局公布…」),
+# used when the issuer field holds only the placeholder 「地方市场监管局」.
+LOCAL_MARKET_REGULATOR = re.compile(r"[\u4e00-\u9fa5]{2,14}?(?:市场监督管理局|市场监管局)")
 
 
 @dataclass
@@ -67,6 +72,7 @@ def run_etl(documents: Iterable[RawDocument], mask_persons: bool = True, progres
         result.statuses[doc.document_id] = ("parsed", None) if doc_drafts else ("empty", "no case in document")
 
     kept, superseded = resolve_overlaps(drafts)
+    kept = _inherit_legal_bases(kept, superseded)
     kept_documents = {draft.document_id for draft in kept}
     for draft, reason in superseded:
         if draft.document_id not in kept_documents:
@@ -130,6 +136,10 @@ def normalize_draft(draft: CaseDraft, mask_persons: bool = True) -> Case:
         title, summary, text = (mask_names_in_text(value, [real_name]) for value in (title, summary, text))
 
     regulators, regulator_warnings = resolve_regulator(draft.regulator_raw) if draft.regulator_raw else ([], [])
+    if any(w.kind == "regulator_generic" for w in regulator_warnings):
+        named, named_warnings = _regulator_named_in(title, text)
+        if named:
+            regulators, regulator_warnings = named, named_warnings
     warnings += regulator_warnings
     regulator = regulators[0] if regulators else None
 
@@ -202,6 +212,42 @@ def normalize_draft(draft: CaseDraft, mask_persons: bool = True) -> Case:
     )
 
 
+def _inherit_legal_bases(
+    kept: list[CaseDraft], superseded: list[tuple[CaseDraft, str]]
+) -> list[CaseDraft]:
+    """Give kept drafts the legal bases their superseded copies cite.
+
+    A notice can reach us twice: as per-app rows without legal bases and as a
+    notice-level record that cites them (e.g. the CAC app notices cite the
+    《App违法违规收集使用个人信息行为认定方法》). The rows keep the richer rows and
+    take the citations of the copy they replaced.
+    """
+    inherited: dict[str, list[str]] = defaultdict(list)
+    for draft, _ in superseded:
+        winner = (draft.extra.get("superseded_by") or {}).get("document_id")
+        if winner and draft.legal_basis_raw:
+            inherited[winner] += [raw for raw in draft.legal_basis_raw if raw not in inherited[winner]]
+
+    if not inherited:
+        return kept
+    return [
+        draft.model_copy(update={"legal_basis_raw": inherited[draft.document_id]})
+        if draft.document_id in inherited and not draft.legal_basis_raw
+        else draft
+        for draft in kept
+    ]
+
+
+def _regulator_named_in(title: str, text: str):
+    """Resolve the first local market regulator named in the title, else in the text."""
+    for value in (title, text):
+        for match in LOCAL_MARKET_REGULATOR.finditer(value or ""):
+            regulators, warnings = resolve_regulator(match.group(0))
+            if regulators and not any(w.kind in ("regulator_generic", "regulator_unknown") for w in warnings):
+                return regulators, warnings
+    return [], []
+
+
 def _decision_number(draft: CaseDraft, title: str) -> str | None:
     if draft.decision_number_raw:
         number = normalize_decision_number(draft.decision_number_raw)
@@ -230,7 +276,7 @@ def _amounts(draft: CaseDraft, text: str):
     The upstream `fines` lists of one dataset hold every amount found in a page, so a
     confiscation or a total can stand beside the fine. A single listed amount is taken
     as the fine only when the text speaks of a fine (罚款); several are left unset
-    with a `amount_ambiguous` warning rather than guessed.
+    with an `amount_ambiguous` warning rather than guessed.
     """
     warnings: list[ParseWarning] = []
     for statement in (draft.penalty_raw, text):

@@ -17,7 +17,7 @@ _FIELDS: list[tuple[str, str, str]] = [
     ("party", "party_name IS NOT NULL", "TRUE"),
     ("industry", "industry <> 'other'", "TRUE"),
     ("violation type", "len(violation_types) > 0 AND violation_types <> ['other']", "TRUE"),
-    ("outcome type", "len(outcome_types) > 0", "TRUE"),
+    ("outcome type", "len(outcome_types) > 0 AND outcome_types <> ['other']", "TRUE"),
     ("legal basis", "len(legal_bases) > 0", "TRUE"),
     # A fine can be parsed only where the text states one; the denominator is the
     # cases whose text or title mentions 罚款 with an amount unit.
