@@ -21,7 +21,7 @@ from etl.normalize.decision_numbers import find_decision_numbers, normalize_deci
 from etl.normalize.legal_bases import extract_legal_bases, legal_bases_from_titles
 from etl.normalize.money import extract_penalty_amounts, sum_listed_amounts
 from etl.normalize.parties import classify_party, clean_party_name, mask_names_in_text
-from etl.normalize.regions import find_province, province_from_url
+from etl.normalize.regions import canonical_province, find_province, province_from_url, province_of_city
 from etl.normalize.regulators import resolve_regulator
 from etl.sources import parse_document
 from etl.sources.overlap import resolve_overlaps
@@ -239,13 +239,28 @@ def _inherit_legal_bases(
 
 
 def _regulator_named_in(title: str, text: str):
-    """Resolve the first local market regulator named in the title, else in the text."""
+    """Resolve the first local market regulator named in the title, else in the text.
+
+    The match may start with words before the place name (「记者从广西…市场监督管理局」),
+    so the name is cut to start at the first province or city it contains.
+    """
     for value in (title, text):
         for match in LOCAL_MARKET_REGULATOR.finditer(value or ""):
-            regulators, warnings = resolve_regulator(match.group(0))
+            name = _from_first_place(match.group(0))
+            if not name:
+                continue
+            regulators, warnings = resolve_regulator(name)
             if regulators and not any(w.kind in ("regulator_generic", "regulator_unknown") for w in warnings):
                 return regulators, warnings
     return [], []
+
+
+def _from_first_place(name: str) -> str | None:
+    for start in range(len(name)):
+        for end in range(start + 2, min(start + 9, len(name))):
+            if canonical_province(name[start:end]) or province_of_city(name[start:end]):
+                return name[start:]
+    return None
 
 
 def _decision_number(draft: CaseDraft, title: str) -> str | None:
