@@ -150,7 +150,8 @@ def normalize_draft(draft: CaseDraft, mask_persons: bool = True) -> Case:
         or find_province(title)
     )
 
-    decision_number = _decision_number(draft, title)
+    decision_number, number_warnings = _decision_number(draft, title)
+    warnings += number_warnings
     decision_date, publish_date, date_warnings = _dates(draft)
     warnings += date_warnings
 
@@ -263,13 +264,22 @@ def _from_first_place(name: str) -> str | None:
     return None
 
 
-def _decision_number(draft: CaseDraft, title: str) -> str | None:
+def _decision_number(draft: CaseDraft, title: str) -> tuple[str | None, list[ParseWarning]]:
+    """Normalize the stated decision number (文号), else take the first one in the title.
+
+    A stated number that does not normalize (masked as 〔2022〕***号, or garbled) is
+    kept as a warning with its raw value.
+    """
+    warnings: list[ParseWarning] = []
     if draft.decision_number_raw:
         number = normalize_decision_number(draft.decision_number_raw)
         if number:
-            return number
+            return number, warnings
+        kind = "decision_number_masked" if "*" in draft.decision_number_raw else "decision_number_unparsed"
+        warnings.append(ParseWarning(kind=kind, field="decision_number", raw=draft.decision_number_raw[:200]))
+
     found = find_decision_numbers(title)
-    return found[0] if found else None
+    return (found[0] if found else None), warnings
 
 
 def _dates(draft: CaseDraft):

@@ -5,6 +5,10 @@
 epoch seconds or milliseconds, 2026年9月 (month) and 2026年 or 2026 (year).
 `find_dates` lists the dates written in a prose text.
 
+Both read 年月日 dates whose digits a PDF extraction split with spaces
+(「202 3 年 4 月 7 日」). A report or sample number that contains a date
+(「JHYPD2019-03-13-01」) is not read as a date.
+
 Epoch timestamps are converted to China Standard Time (UTC+8), because the regulators
 date their decisions in Beijing time. An ISO value with an offset keeps the calendar
 date as written.
@@ -34,13 +38,25 @@ _PRECISION_ORDER: dict[str, int] = {"day": 0, "month": 1, "year": 2}
 
 # Year digits may be Arabic or Chinese (二〇二六, 二○二六, 二零二六). Month and day in
 # Chinese numerals use 十 (九月, 十二月, 二十八日).
-_YEAR = rf"(?:\d{{4}}|[〇○零一二三四五六七八九]{{4}})"
-_PART = rf"(?:\d{{1,2}}|{NUMERAL_CLASS}{{1,3}})"
+# Text taken from PDFs splits digits with one space (「202 3 年 4 月 7 日」, 「于 20 21 年 11 月」).
+# The split digits are joined only inside CHINESE_DATE_RE, which needs 年 and 月. They form
+# a year of exactly four digits and a month or day of at most two, so unrelated numbers
+# next to each other are left alone.
+_GAP = r"[ \xa0]?"
+_CHINESE_YEAR = "[〇○零一二三四五六七八九]{4}"
+_YEAR = rf"(?:\d{{4}}|{_CHINESE_YEAR})"
+_SPLIT_YEAR = rf"(?:(?<!\d)\d(?:{_GAP}\d){{3}}(?!{_GAP}\d)|{_CHINESE_YEAR})"
+_PART = rf"(?:\d(?:{_GAP}\d)?(?!{_GAP}\d)|{NUMERAL_CLASS}{{1,3}})"
 
 CHINESE_DATE_RE = re.compile(
-    rf"(?<!\d)(?P<year>{_YEAR})\s*年\s*(?P<month>{_PART})\s*月(?:\s*(?P<day>{_PART})\s*[日号])?"
+    rf"(?P<year>{_SPLIT_YEAR})\s*年\s*(?P<month>{_PART})\s*月(?:\s*(?P<day>{_PART})\s*[日号])?"
 )
-SEPARATED_DATE_RE = re.compile(r"(?<!\d)(?P<year>\d{4})([-/.])(?P<month>\d{1,2})\2(?P<day>\d{1,2})(?!\d)")
+
+# 「JHYPD2019-03-13-01」 is a report number, not a date: a date glued to a Latin letter,
+# or continued by another separator and digit, does not count.
+SEPARATED_DATE_RE = re.compile(
+    r"(?<![\dA-Za-z])(?<!\d[-/.])(?P<year>\d{4})([-/.])(?P<month>\d{1,2})\2(?P<day>\d{1,2})(?!\d)(?![-/.]\d)"
+)
 
 _TIME = r"(?:[\sT]*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
 WHOLE_CHINESE_RE = re.compile(rf"{CHINESE_DATE_RE.pattern}{_TIME}")
@@ -105,10 +121,12 @@ def parse_date(
 def find_dates(text: str) -> list[ParsedDate]:
     """List the dates written in a prose text, in order of appearance.
 
-    Reads 年月日 forms (Arabic or Chinese numerals, stray spaces allowed) and 2026-09-24,
-    2026/9/24 or 2026.09.24. A year and month without a day (2026年9月) is a month-precision
-    date. A bare year (2026年) is skipped, because prose uses it for periods and report
-    years. Impossible dates are skipped.
+    Reads 年月日 forms (Arabic or Chinese numerals, stray spaces allowed, also between the
+    digits of one number: 「于 20 21 年 11 月」) and 2026-09-24, 2026/9/24 or 2026.09.24.
+    A year and month without a day (2026年9月) is a month-precision date. A bare year
+    (2026年) is skipped, because prose uses it for periods and report years. Impossible
+    dates are skipped, and so is a separated date glued to a Latin letter before it or
+    followed by another separator and digit, as in a report number 「JHYPD2019-03-13-01」.
     """
     prepared = to_ascii_digits(text or "")
     found: list[tuple[int, ParsedDate]] = []

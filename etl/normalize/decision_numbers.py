@@ -7,7 +7,13 @@ or series label, the serial number and 号. Sources write the brackets as 〔〕
 Canonical form: brackets 〔〕, ASCII digits, no spaces, range dashes (—, ～, －) written
 as "-", and no 第 before the serial, so 佛知纠字（2022）第10号 and 佛知纠字〔2022〕10号 are
 one number. Leading zeros of the serial are kept (粤市监广办罚〔2024〕008号), because the
-issuer writes them as part of the number.
+issuer writes them as part of the number. The writing alone does not show whether
+〔2023〕001号 and 〔2023〕1号 are one decision, so the canonical form keeps them apart and
+`decision_number_key` gives a key without leading zeros for matching the two.
+
+A masked number (揭市监行处字〔2022〕***号, serial hidden in the published copy) is no
+number: it cannot tell two decisions apart, so it is not returned and a record that
+carries it has no decision number.
 """
 
 from __future__ import annotations
@@ -34,7 +40,9 @@ _ROUND_OPEN = "（("
 _ROUND_CLOSE = "）)"
 
 # Serial: a number (with an optional letter, or masked as ***), or a range or list of numbers.
-_SERIAL = r"[A-Za-z]?(?:\d+|\*+)(?:\s*[-—–－~～至、]\s*\d+)*"
+# A PDF extraction splits the digits with a space (「20230140 2 号」). The parts are one number.
+_DIGITS = r"\d+(?:[ \xa0]\d+)*"
+_SERIAL = rf"[A-Za-z]?(?:{_DIGITS}|\*+)(?:\s*[-—–－~～至、]\s*{_DIGITS})*"
 
 DECISION_NUMBER_RE = re.compile(
     rf"(?P<open>[{re.escape(_SQUARE_OPEN + _ROUND_OPEN)}])\s*(?P<year>(?:19|20)\d{{2}})\s*"
@@ -49,6 +57,7 @@ CANONICAL_RE = re.compile(r"(?P<head>.*〕[\u4e00-\u9fff]*)(?P<serial>[^号]+)�
 RANGE_SERIAL_RE = re.compile(r"(?P<low>\d+)(?:-|至)(?P<high>\d+)")
 SUB_RANGE_SERIAL_RE = re.compile(r"(?P<base>\d+)-(?P<low>\d+)至(?P<high>\d+)")
 LIST_SERIAL_RE = re.compile(r"\d+(?:、\d+)+")
+LEADING_ZEROS_RE = re.compile(r"(?<!\d)0+(?=\d)")
 
 
 @cache
@@ -63,17 +72,33 @@ def normalize_decision_number(text: str) -> str | None:
     """Return the canonical form of the first decision number in the text, or None if it contains none.
 
     A bare 〔2026〕第12号 without issuer is accepted from this function, because the caller
-    passes a value that is known to be a decision number.
+    passes a value that is known to be a decision number. A masked number (〔2022〕***号)
+    gives None, because it names no single decision.
     """
     numbers = _find(text or "", allow_bare=True)
     return numbers[0] if numbers else None
+
+
+def decision_number_key(number: str) -> str | None:
+    """Return the key for matching decision numbers: the canonical form without leading zeros in the serial.
+
+    粤市监罚〔2025〕粤北办007号 and 粤市监罚〔2025〕粤北办7号 share the key 粤市监罚〔2025〕粤北办7号;
+    9-001号 becomes 9-1号. The year and the issuer are not changed. Returns None when the
+    text contains no decision number (or only a masked one), like `normalize_decision_number`.
+    """
+    canonical = normalize_decision_number(number)
+    parts = CANONICAL_RE.fullmatch(canonical) if canonical else None
+    if parts is None:
+        return canonical
+    return parts.group("head") + LEADING_ZEROS_RE.sub("", parts.group("serial")) + "号"
 
 
 def find_decision_numbers(text: str) -> list[str]:
     """Return every decision number in a title or body, canonical, in order, without duplicates.
 
     In prose a number in round brackets needs an issuer before it, so that a year in
-    parentheses followed by 号 is not taken for a decision number.
+    parentheses followed by 号 is not taken for a decision number. Masked numbers
+    (〔2022〕***号) are skipped.
     """
     return list(dict.fromkeys(_find(text or "", allow_bare=False)))
 
@@ -151,6 +176,10 @@ def _find(text: str, allow_bare: bool) -> list[str]:
     numbers: list[str] = []
 
     for match in DECISION_NUMBER_RE.finditer(prepared):
+        if "*" in match.group("serial"):
+            logger.debug("Masked decision number skipped: %r", match.group(0))
+            continue
+
         prefix = _issuer_prefix(prepared, match.start())
         if not prefix and not allow_bare and match.group("open") in _ROUND_OPEN:
             continue
@@ -167,9 +196,16 @@ def _issuer_prefix(text: str, bracket_start: int) -> str:
         end -= 1
 
     start = end
-    while start > 0 and end - start < MAX_PREFIX_LENGTH and _PREFIX_CHAR_RE.match(text[start - 1]):
-        start -= 1
-    prefix = text[start:end]
+    run_start = end
+    while start > 0 and end - start < MAX_PREFIX_LENGTH:
+        if _PREFIX_CHAR_RE.match(text[start - 1]):
+            start -= 1
+        elif _is_split_character(text, start, run_start):
+            start -= 1
+            run_start = start
+        else:
+            break
+    prefix = re.sub(r"\s+", "", text[start:end])
 
     cut = 0
     for word in prefix_cut_words():
@@ -177,6 +213,21 @@ def _issuer_prefix(text: str, bracket_start: int) -> str:
         if position >= 0:
             cut = max(cut, position + len(word))
     return prefix[cut:]
+
+
+def _is_split_character(text: str, start: int, run_start: int) -> bool:
+    """Tell whether the space before `start` cuts off a single character of the issuer.
+
+    A PDF extraction leaves one character alone between spaces (「沪市监反垄 处 〔2023〕」).
+    Only a run of one character is joined to the text before it, so that a whole word
+    in front of an issuer (「管理局 鲁青市监罚〔2023〕」) stays apart from the issuer.
+    """
+    return (
+        text[start - 1] in " \xa0"
+        and run_start - start == 1
+        and start > 1
+        and _PREFIX_CHAR_RE.match(text[start - 2]) is not None
+    )
 
 
 def _canonical(prefix: str, match: re.Match[str]) -> str:

@@ -36,7 +36,13 @@ TITLE_RE = re.compile(r"《(?P<title>[^《》]{1,80})》")
 BACK_REFERENCE_RE = re.compile(r"(?:该|本|同|上述|前述)(?:法律|法|条例|规定|办法|细则|规则|决定)")
 
 ARTICLE_RE = re.compile(rf"\s*第\s*(?P<number>{_NUMBER})\s*条(?P<suffix>之[一二三四五六七八九十]+)?")
-CLAUSE_RE = re.compile(rf"\s*第\s*[（(]?\s*(?P<number>{_NUMBER})\s*[）)]?\s*(?P<unit>款|项|目)")
+# The unit may be missing only after a numeral in brackets: 「第二十五条第（二）规定」.
+# Chinese laws write the numerals of items (项) in brackets, （一）（二）, while paragraphs (款)
+# carry no numeral and sub-items (目) are written 1. 2., so the bracketed numeral is read
+# as an item. A bare 「第二」 without unit is left unread, because it could be any of the three.
+CLAUSE_RE = re.compile(
+    rf"\s*第\s*(?P<open>[（(])?\s*(?P<number>{_NUMBER})\s*(?P<close>[）)])?\s*(?P<unit>款|项|目)?(?!\s*条)"
+)
 SEPARATOR_RE = re.compile(r"\s*(?:以及|、|，|,|和|及|与|或|/)\s*")
 AMENDMENT_NOTE_RE = re.compile(r"\s*[（(][^（）()]{0,12}(?:修正|修订|修改)[^（）()]{0,4}[）)]")
 TRAILING_AMENDMENT_NOTE_RE = re.compile(AMENDMENT_NOTE_RE.pattern + "$")
@@ -148,7 +154,8 @@ def extract_legal_bases(text: str) -> tuple[list[LegalBasis], list[ParseWarning]
 
     《网络安全法》第四十一条、第六十四条第一款 gives two bases of one law; 第八条第一款、第二款
     gives 第一款 and 第二款 of article 8. Article numbers in Chinese or Arabic numerals become
-    ints; clauses are written in Chinese numerals (第一款, 第（二）项). 「该法」/「本法」 cite
+    ints; clauses are written in Chinese numerals (第一款, 第（二）项). A bracketed numeral
+    without unit (「第二十五条第（二）规定」) is an item, 第（二）项. 「该法」/「本法」 cite
     the law named last. A law named without any article gives LegalBasis(law, None),
     but only for a title that names a legal instrument and is not also cited with an article.
     A 第…条 that belongs to no law, or whose number does not parse, gives a warning of kind
@@ -254,7 +261,7 @@ def _read_item(
         suffix = article_match.group("suffix") or ""
         return LegalBasis(law=citation.law, article=article, clause=suffix + clause), end
 
-    clause_match = CLAUSE_RE.match(text, position)
+    clause_match = _clause_match(text, position)
     if clause_match and citation.article is not None:
         clause, end = _read_clauses(text, position, citation, warnings)
         return LegalBasis(law=citation.law, article=citation.article, clause=clause), end
@@ -273,7 +280,7 @@ def _read_clauses(text: str, position: int, citation: _Citation, warnings: list[
             position = match.end()
             continue
 
-        unit = match.group("unit")
+        unit = _clause_unit(match)
         if unit == "款":
             citation.paragraph = f"第{to_chinese_numeral(number)}款"
             parts.append(citation.paragraph)
@@ -292,11 +299,25 @@ def _read_clauses(text: str, position: int, citation: _Citation, warnings: list[
 
 def _iterate_clauses(text: str, position: int) -> list[re.Match[str]]:
     matches: list[re.Match[str]] = []
-    match = CLAUSE_RE.match(text, position)
+    match = _clause_match(text, position)
     while match:
         matches.append(match)
-        match = CLAUSE_RE.match(text, match.end())
+        match = _clause_match(text, match.end())
     return matches
+
+
+def _clause_match(text: str, position: int) -> re.Match[str] | None:
+    """Match a 第…款/项/目 at the position, or a bracketed 第（二） without unit."""
+    match = CLAUSE_RE.match(text, position)
+    return match if match and _clause_unit(match) else None
+
+
+def _clause_unit(match: re.Match[str]) -> str | None:
+    if match.group("unit"):
+        return match.group("unit")
+    if match.group("open") and match.group("close"):
+        return "项"
+    return None
 
 
 def _uncovered_articles(text: str, covered: list[tuple[int, int]]) -> list[ParseWarning]:

@@ -48,6 +48,7 @@ _ARABIC = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _MULTIPLIER = r"万亿|千万|百万|亿|万|千"
 _CHINESE = rf"{NUMERAL_CLASS}{{2,}}"
 _CHINESE_DIGIT = "[一二三四五六七八九壹贰叁肆伍陆柒捌玖]"
+_YUAN_SIGN = "[￥¥]"
 
 # One amount with its unit 元: 「1,234.5元」, 「1712.4万元」, 「28万余元」, 「壹佰万元」.
 _AMOUNT = (
@@ -100,13 +101,18 @@ SNIPPET_MARGIN = 12
 
 @dataclass(frozen=True)
 class Amount:
-    """One amount found in a text, in yuan. A range carries its bounds instead of a value."""
+    """One amount found in a text, in yuan. A range carries its bounds instead of a value.
+
+    `approximate` is true for 「28万余元」 or 「11万多元」: 余 and 多 mean "more than", so
+    `value_cny` is the stated figure and a lower bound of the real amount.
+    """
 
     kind: AmountKind
     value_cny: Decimal | None
     low_cny: Decimal | None
     high_cny: Decimal | None
     raw: str
+    approximate: bool = False
 
 
 @dataclass
@@ -142,8 +148,9 @@ def parse_amount(text: str) -> Decimal | None:
 
     Reads 元/千元/万元/亿元, decimals, thousands separators, full-width digits, Chinese
     numerals in everyday and capital forms, and 「人民币」 before or after. A bare number
-    with 万 or 亿 (「5万」) counts too. 「28万余元」 reads as 280,000, the stated figure.
-    Returns None when the text contains no amount, a range or a bound (「10万元以上50万元以下」,
+    with 万 or 亿 (「5万」) counts too, and so does a number after the yuan sign (「￥80000」,
+    「¥8,000」). 「28万余元」 reads as 280,000: 余 (and 多) mean "more than", so the value is
+    the stated figure and a lower bound of the real amount. Returns None when the text contains no amount, a range or a bound (「10万元以上50万元以下」,
     「一百万元以下」), or several different amounts.
     """
     prepared = _prepare(text)
@@ -193,8 +200,12 @@ def extract_penalty_amounts(text: str) -> PenaltyAmounts:
 
     Each amount gets a kind from the words before it in its clause, where the keyword
     that ends closest to the amount wins, or else from the words right after it. The kinds
-    are fine (罚款, 处以…罚款, 并处, 罚金), confiscation (没收违法所得, 违法所得), total
-    (合计, 共计, 罚没款) and range. A range is a statutory 「…以上…以下」 or 「…至…」 span
+    are fine (罚款, 处以…罚款, 并处, 罚金), confiscation (没收违法所得, 没收), total
+    (合计, 共计, 罚没款) and range. 违法所得 alone (「违法所得为19823.47元」) is a finding of
+    what the party earned, not an order: it counts as confiscation only after 没收 in the
+    same clause (「没收其违法所得」), and is otherwise kind "unknown" without a warning.
+    An approximate amount (「罚款28万余元」) keeps its stated figure, is marked
+    `approximate`, and gives no warning. A range is a statutory 「…以上…以下」 or 「…至…」 span
     and never counts as the fine. 「没收违法所得X元并处等额罚款」 adds a fine of X.
 
     Rules for `fine_cny` (the same rules give `confiscation_cny`):
@@ -300,6 +311,11 @@ def _parse_bare_amount(text: str) -> Decimal | None:
     if arabic:
         return _arabic_value(arabic.group(1), arabic.group(2))
 
+    # 「(￥80000)」 restates a fine in figures after the yuan sign, without 元.
+    signed = re.fullmatch(rf"{_YUAN_SIGN}\s*({_ARABIC})\s*({_MULTIPLIER})?\s*整?", stripped)
+    if signed:
+        return _arabic_value(signed.group(1), signed.group(2))
+
     if re.fullmatch(_CHINESE, stripped) and stripped[-1] in "万亿":
         return _chinese_value(stripped)
     return None
@@ -401,10 +417,12 @@ def _classify(
     after = _clause_after(text, match.end())
     raw = _snippet(text, match.start(), match.end())
 
+    approximate = match.group("approx") is not None
     kind = _closest_keyword_kind(before) or _kind_after(after) or _listed_kind(text, previous, match.start())
+    if kind == "finding":
+        kind = "confiscation" if "没收" in before else "not_penalty"
     if kind == "not_penalty" or after.startswith("/"):
-        amount = Amount(kind="unknown", value_cny=value, low_cny=None, high_cny=None, raw=match.group(0).strip())
-        return _Mention(amount=amount, start=match.start(), end=match.end())
+        return _unknown(match, value, approximate)
 
     if kind is None:
         warnings.append(
@@ -415,18 +433,29 @@ def _classify(
                 message=f"amount {value} yuan is not named as a fine, confiscation or total",
             )
         )
-        amount = Amount(kind="unknown", value_cny=value, low_cny=None, high_cny=None, raw=match.group(0).strip())
-        return _Mention(amount=amount, start=match.start(), end=match.end())
+        return _unknown(match, value, approximate)
 
     total_of = _total_subject(before) if kind == "total" else ""
+    if total_of == "finding":
+        # 「违法所得合计5392.95元」 adds up what the party earned, not what was ordered.
+        return _unknown(match, value, approximate)
 
     # 「合计罚款12万元」: the fine keyword is closest, but the clause states a total.
     if kind in ("fine", "confiscation") and TOTAL_WORD_RE.search(before):
         total_of = kind
         kind = "total"
 
-    amount = Amount(kind=kind, value_cny=value, low_cny=None, high_cny=None, raw=match.group(0).strip())
+    amount = Amount(
+        kind=kind, value_cny=value, low_cny=None, high_cny=None, raw=match.group(0).strip(), approximate=approximate
+    )
     return _Mention(amount=amount, start=match.start(), end=match.end(), total_of=total_of)
+
+
+def _unknown(match: re.Match[str], value: Decimal, approximate: bool) -> _Mention:
+    amount = Amount(
+        kind="unknown", value_cny=value, low_cny=None, high_cny=None, raw=match.group(0).strip(), approximate=approximate
+    )
+    return _Mention(amount=amount, start=match.start(), end=match.end())
 
 
 def _listed_kind(text: str, previous: _Mention | None, start: int) -> str | None:
@@ -490,13 +519,15 @@ def _kind_after(after: str) -> str | None:
 
 
 def _total_subject(before: str) -> str:
-    """Tell what a total adds up: "fine", "confiscation", or "combined" (罚没, or unnamed)."""
+    """Tell what a total adds up: "fine", "confiscation", "finding" (违法所得 without 没收), or "combined"."""
     if "罚没" in before:
         return "combined"
     if "罚款" in before or "罚金" in before:
         return "fine"
-    if "没收" in before or "违法所得" in before:
+    if "没收" in before:
         return "confiscation"
+    if "违法所得" in before or "非法所得" in before:
+        return "finding"
     return "combined"
 
 

@@ -27,6 +27,8 @@ def _raw_path(relative: str) -> Path:
         ("2026年9月8日", date(2026, 9, 8), "day"),
         ("2026年09月08日", date(2026, 9, 8), "day"),
         ("2026 年 9 月 8 日", date(2026, 9, 8), "day"),
+        ("202 6 年 9 月 8 日", date(2026, 9, 8), "day"),
+        ("20 26 年 1 1 月 3 0 日", date(2026, 11, 30), "day"),
         ("２０２６年９月８日", date(2026, 9, 8), "day"),
         ("二〇二六年九月八日", date(2026, 9, 8), "day"),
         ("二○二六年九月八日", date(2026, 9, 8), "day"),
@@ -116,8 +118,30 @@ def test_find_dates_order() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("于 20 21 年 11 月对该协会立案", [date(2021, 11, 1)]),
+        ("现予公告。 202 3 年 4 月 7 日", [date(2023, 4, 7)]),
+        ("序号 1 2023年5月6日", [date(2023, 5, 6)]),
+        ("检验报告编号为JHYPD2019-03-13-01，抽样日期2019-03-10", [date(2019, 3, 10)]),
+    ],
+)
+def test_find_dates_values(text: str, expected: list[date]) -> None:
+    assert [item.value for item in find_dates(text)] == expected
+
+
+@pytest.mark.parametrize(
     "text",
-    ["公示2018、2019、2020年度的企业年报", "GB 4943.22-2019", "2026年2月30日", "第十二条"],
+    [
+        "公示2018、2019、2020年度的企业年报",
+        "GB 4943.22-2019",
+        "2026年2月30日",
+        "第十二条",
+        "报送 202 3 年、 202 4 年企业年度报告",
+        "检验报告编号为JHYPD2019-03-13-01",
+        "样品编号2019-03-13-01",
+        "批号 12 2023 年",
+    ],
 )
 def test_find_dates_none(text: str) -> None:
     assert find_dates(text) == []

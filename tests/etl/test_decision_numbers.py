@@ -11,6 +11,7 @@ from lxml import html
 
 from eintel.settings import get_settings
 from etl.normalize.decision_numbers import (
+    decision_number_key,
     expand_decision_number_range,
     find_decision_numbers,
     is_decision_number_range,
@@ -46,7 +47,10 @@ def _raw_path(relative: str) -> Path:
         ("玉明司鉴中心[2026]文鉴字第07号", "玉明司鉴中心〔2026〕文鉴字07号"),
         ("粤市监罚〔2026〕广州办0423号", "粤市监罚〔2026〕广州办0423号"),
         ("东市监处罚〔2024〕Z60306001号", "东市监处罚〔2024〕Z60306001号"),
-        ("揭市监行处字〔2022〕***号", "揭市监行处字〔2022〕***号"),
+        ("沪市监反垄 处 〔 2023〕20230140 2 号", "沪市监反垄处〔2023〕202301402号"),
+        ("决定书（沪市监反垄 处 〔 2023〕20230140 2 号", "沪市监反垄处〔2023〕202301402号"),
+        ("管理局 鲁青市监罚〔2023〕1号", "鲁青市监罚〔2023〕1号"),
+        ("揭市监行处字〔2022〕***号，京网信罚〔2023〕1号", "京网信罚〔2023〕1号"),
         ("青黄市监罚送告〔2026〕8020-8044号", "青黄市监罚送告〔2026〕8020-8044号"),
         ("浙市监处罚〔2025〕5—9号", "浙市监处罚〔2025〕5-9号"),
         ("文书送达公告青黄市监罚送告〔2026〕7380-7442号", "青黄市监罚送告〔2026〕7380-7442号"),
@@ -58,9 +62,41 @@ def test_normalize_decision_number_value(text: str, expected: str) -> None:
     assert normalize_decision_number(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "暂无", "2026年第七批", "京网信罚2023年1号", "网络交易监督管理办法（2025修正）"])
+@pytest.mark.parametrize(
+    "text",
+    ["", "暂无", "2026年第七批", "京网信罚2023年1号", "网络交易监督管理办法（2025修正）", "揭市监行处字〔2022〕***号"],
+)
 def test_normalize_decision_number_none(text: str) -> None:
     assert normalize_decision_number(text) is None
+
+
+def test_find_decision_numbers_masked() -> None:
+    # Two masked decisions of one issuer and year would share one id, so neither is a number.
+    text = "揭市监行处字〔2022〕***号；揭市监行处字〔2022〕**号；揭市监行处字〔2022〕15号"
+
+    assert find_decision_numbers(text) == ["揭市监行处字〔2022〕15号"]
+
+
+@pytest.mark.parametrize(
+    ("number", "expected"),
+    [
+        ("闽市监反垄断字〔2023〕005号", "闽市监反垄断字〔2023〕5号"),
+        ("闽市监反垄断字〔2023〕5号", "闽市监反垄断字〔2023〕5号"),
+        ("粤市监罚〔2025〕粤北办007号", "粤市监罚〔2025〕粤北办7号"),
+        ("云昆市监撤〔2026〕9-001号", "云昆市监撤〔2026〕9-1号"),
+        ("京市监垄罚〔2023〕06002-06010号", "京市监垄罚〔2023〕6002-6010号"),
+        ("京网信罚〔2020〕10号", "京网信罚〔2020〕10号"),
+        ("揭市监行处字〔2022〕***号", None),
+        ("暂无", None),
+    ],
+)
+def test_decision_number_key_value(number: str, expected: str | None) -> None:
+    assert decision_number_key(number) == expected
+
+
+def test_decision_number_key_keeps_canonical() -> None:
+    # The canonical form keeps the zeros as written; only the matching key drops them.
+    assert normalize_decision_number("闽市监反垄断字〔2023〕005号") == "闽市监反垄断字〔2023〕005号"
 
 
 def test_find_decision_numbers_order() -> None:

@@ -49,6 +49,8 @@ def _raw_path(relative: str) -> Path:
         ("50 万 元", "500000"),
         ("5万", "50000"),
         ("1.621747万元", "16217.47"),
+        ("￥80000", "80000"),
+        ("¥8,000", "8000"),
     ],
 )
 def test_parse_amount_value(text: str, expected: str) -> None:
@@ -94,6 +96,12 @@ PENALTY_CASES = [
     ("合计罚款12万元，其中1.罚款2万元；2.罚款10万元", "120000", None),
     ("罚款合计12万元", "120000", None),
     ("没收违法所得合计5万元", None, "50000"),
+    ("没收其违法所得1000元，罚款2000元", "2000", "1000"),
+    ("违法所得为19823.47元。", None, None),
+    ("经查，当事人违法所得8097.99元。决定罚款2万元", "20000", None),
+    ("违法所得合计5392.95元", None, None),
+    ("逾期未清退违法所得28万余元，被依法没收违法所得", None, None),
+    ("罚款28万余元", "280000", None),
     ("罚没款合计51.79亿元", None, None),
     ("依据上述规定，处二万元以上二十万元以下罚款", None, None),
     ("警告，责令改正", None, None),
@@ -193,6 +201,29 @@ def test_extract_penalty_not_penalty(text: str) -> None:
     assert result.amounts[0].kind == "unknown"
     assert result.warnings == []
     assert result.fine_cny is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["违法所得为19823.47元", "认定违法所得53313.6元", "违法所得合计5392.95元", "逾期未清退违法所得28万余元"],
+)
+def test_extract_penalty_finding(text: str) -> None:
+    result = extract_penalty_amounts(text)
+
+    assert [amount.kind for amount in result.amounts] == ["unknown"]
+    assert result.warnings == []
+    assert result.confiscation_cny is None
+
+
+@pytest.mark.parametrize(
+    ("text", "approximate"),
+    [("罚款28万余元", True), ("罚款11万多元", True), ("罚款28万元", False)],
+)
+def test_extract_penalty_approximate(text: str, approximate: bool) -> None:
+    result = extract_penalty_amounts(text)
+
+    assert result.amounts[0].approximate is approximate
+    assert result.warnings == []
 
 
 @pytest.mark.parametrize("text", ["罚款人民币若干元", "罚款***元"])
