@@ -1,0 +1,300 @@
+"""Shared parts of the dashboard: the cached warehouse connection, cached queries,
+the language switch, the sidebar filters and the code-to-label maps.
+
+Reads EINTEL_DB (warehouse file) and EINTEL_LANG (default language) through
+`eintel.settings`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+import duckdb
+import streamlit as st
+
+from app_pages.i18n import (
+    LANGUAGE_NAMES,
+    LANGUAGES,
+    family_label,
+    format_date,
+    is_missing,
+    province_label,
+    regulator_label,
+    t,
+)
+from eintel.settings import get_settings
+from warehouse import queries
+from warehouse.db import WarehouseError, connect
+from warehouse.queries import Filters
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Query results are cached this long, so a reloaded warehouse shows up within ten minutes.
+CACHE_TTL_SECONDS = 600
+
+ALL_DOMAINS = "all"
+
+_QUERIES: dict[str, Callable[..., Any]] = {
+    fn.__name__: fn
+    for fn in (
+        queries.filter_options,
+        queries.overview_metrics,
+        queries.newest_cases,
+        queries.monthly_counts,
+        queries.yearly_counts,
+        queries.year_only_count,
+        queries.undated_count,
+        queries.fine_distribution,
+        queries.top_fines,
+        queries.breakdown,
+        queries.search_cases,
+        queries.case_detail,
+        queries.labels,
+    )
+}
+
+
+def warehouse_path() -> Path:
+    """Return the warehouse file: EINTEL_DB read now, else the settings' default.
+
+    EINTEL_DB is read on every call, not through the once-per-process settings,
+    so tests can point one process at several files.
+    """
+    settings = get_settings()
+    override = os.environ.get("EINTEL_DB")
+    return settings.resolve(Path(override)) if override else settings.db_path
+
+
+def _close(con: duckdb.DuckDBPyConnection) -> None:
+    con.close()
+
+
+# A read-only connection holds a shared lock on the file, which keeps a writer such as
+# `eintel load` out. The TTL closes the connection, so a reload waits at most this long.
+@st.cache_resource(ttl=CACHE_TTL_SECONDS, on_release=_close, show_spinner=False)
+def _connection(path: str) -> duckdb.DuckDBPyConnection:
+    logger.info("opening warehouse read-only: path=%s", path)
+    return connect(path, read_only=True)
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _cached_query(path: str, name: str, args: tuple[Any, ...]) -> Any:
+    # A cursor is a connection of its own, so concurrent sessions do not share one.
+    cursor = _connection(path).cursor()
+    try:
+        return _QUERIES[name](cursor, *args)
+    finally:
+        cursor.close()
+
+
+def query(fn: Callable[..., T], *args: Any) -> T:
+    """Run a function of `warehouse.queries` on the warehouse, cached per arguments."""
+    if fn.__name__ not in _QUERIES:
+        raise ValueError(f"{fn.__name__} is not a warehouse query; add it to _QUERIES")
+    return _cached_query(str(warehouse_path()), fn.__name__, args)
+
+
+def warehouse_problem() -> str | None:
+    """Return why the warehouse cannot be shown ("missing" or "empty"), or None when it has cases."""
+    path = warehouse_path()
+    try:
+        cursor = _connection(str(path)).cursor()
+    except (WarehouseError, duckdb.Error) as error:
+        logger.warning("warehouse cannot be opened: path=%s error=%s", path, error)
+        return "missing"
+
+    try:
+        count = cursor.execute("SELECT count(*) FROM cases").fetchone()[0]
+    except duckdb.CatalogException:
+        count = 0
+    finally:
+        cursor.close()
+    return None if count else "empty"
+
+
+def stop_without_warehouse(lang: str) -> None:
+    """Explain how to build the warehouse and stop the page when it is missing or empty."""
+    problem = warehouse_problem()
+    if problem is None:
+        return
+
+    key = "warehouse_missing" if problem == "missing" else "warehouse_empty"
+    st.error(t(key, lang, path=warehouse_path()))
+    st.markdown(t("warehouse_build_help", lang))
+    st.stop()
+
+
+def language_switch() -> str:
+    """Draw the language switch in the sidebar and return the chosen language."""
+    if "lang" not in st.session_state:
+        st.session_state["lang"] = get_settings().lang
+    st.sidebar.radio(
+        "语言 / Language",
+        options=list(LANGUAGES),
+        format_func=LANGUAGE_NAMES.__getitem__,
+        horizontal=True,
+        key="lang",
+    )
+    return st.session_state["lang"]
+
+
+def current_lang() -> str:
+    """Return the language chosen in the sidebar (the settings' default before the first run)."""
+    return st.session_state.get("lang", get_settings().lang)
+
+
+def current_filters() -> Filters:
+    """Return the filters set in the sidebar by the entry file."""
+    return st.session_state.get("filters", Filters())
+
+
+def code_labels(kind: str, lang: str) -> dict[str, str]:
+    """Return the code-to-label map of a taxonomy kind in `lang`."""
+    return query(queries.labels, kind, lang)
+
+
+def label_formatter(kind: str, lang: str) -> Callable[[Any], str]:
+    """Return a function that names one value of a filter dimension in `lang`.
+
+    `kind` is a taxonomy kind, or "regulators", "regulator_families" or "provinces".
+    An unknown code shows as itself.
+    """
+    if kind == "regulators":
+        return lambda value: regulator_label(value, lang)
+    if kind == "regulator_families":
+        return lambda value: family_label(value, lang)
+    if kind == "provinces":
+        return lambda value: province_label(value, lang)
+
+    names = code_labels(kind, lang)
+    return lambda value: t("not_stated", lang) if is_missing(value) else names.get(value, value)
+
+
+def _date_bounds(picked: Any, first: date, last: date) -> tuple[date | None, date | None]:
+    """Turn the date widget's value into filter bounds; the full range means no bound.
+
+    Leaving the full range unbounded keeps the cases without any date in view.
+    """
+    if not isinstance(picked, (tuple, list)) or not picked:
+        return None, None
+
+    start = picked[0]
+    end = picked[1] if len(picked) > 1 else None
+    return (None if start == first else start), (None if end in (None, last) else end)
+
+
+def _reset_filters() -> None:
+    for key in list(st.session_state.keys()):
+        if str(key).startswith("filter_"):
+            del st.session_state[key]
+
+
+def sidebar_filters(lang: str) -> Filters:
+    """Draw the shared filters in the sidebar and return them as a `Filters` value."""
+    options = query(queries.filter_options)
+    first, last = options["date_range"]
+
+    with st.sidebar:
+        st.subheader(t("filters", lang))
+
+        date_from = date_to = None
+        if first is not None:
+            picked = st.date_input(
+                t("filter_dates", lang), value=(first, last), min_value=first, max_value=last, key="filter_dates"
+            )
+            date_from, date_to = _date_bounds(picked, first, last)
+
+        domain = st.selectbox(
+            t("filter_domain", lang),
+            options=["data_protection", ALL_DOMAINS],
+            format_func=lambda value: t("domain_all", lang) if value == ALL_DOMAINS else t("domain_data_protection", lang),
+            key="filter_domain",
+        )
+
+        chosen: dict[str, tuple[str, ...]] = {}
+        for kind, option_key in (
+            ("regulator_families", "regulator_families"),
+            ("regulators", "regulators"),
+            ("provinces", "provinces"),
+            ("industries", "industries"),
+            ("violation_types", "violation_types"),
+            ("outcome_types", "outcome_types"),
+        ):
+            values = st.multiselect(
+                t(f"filter_{kind}", lang),
+                options=options[option_key],
+                format_func=label_formatter(kind, lang),
+                placeholder=t("filter_any", lang),
+                key=f"filter_{kind}",
+            )
+            chosen[kind] = tuple(values)
+
+        st.button(t("filter_reset", lang), on_click=_reset_filters, width="stretch")
+
+    return Filters(
+        date_from=date_from,
+        date_to=date_to,
+        domain=None if domain == ALL_DOMAINS else domain,
+        regulators=chosen["regulators"],
+        regulator_families=chosen["regulator_families"],
+        provinces=chosen["provinces"],
+        industries=chosen["industries"],
+        violation_types=chosen["violation_types"],
+        outcome_types=chosen["outcome_types"],
+    )
+
+
+def _first_present(*values: Any) -> str:
+    return next((str(value) for value in values if not is_missing(value) and value != ""), "—")
+
+
+def _join_labels(codes: Any, names: Callable[[Any], str], lang: str) -> str:
+    separator = "、" if lang == "zh" else ", "
+    return separator.join(names(code) for code in list(codes if codes is not None else []))
+
+
+def show_case_table(frame: Any, lang: str, key: str, height: int | str = "auto") -> None:
+    """Draw a frame of `search_cases` columns as a table with labels, links and yuan amounts."""
+    if frame.empty:
+        st.info(t("no_cases", lang))
+        return
+
+    violations = label_formatter("violation_types", lang)
+    outcomes = label_formatter("outcome_types", lang)
+    table = frame.assign(
+        date=[format_date(d, p, lang) for d, p in zip(frame["event_date"], frame["event_date_precision"])],
+        party=[_first_present(party, app) for party, app in zip(frame["party_name"], frame["app_name"])],
+        regulator=[regulator_label(name, lang) for name in frame["regulator"]],
+        province=[province_label(name, lang) for name in frame["province"]],
+        violations=[_join_labels(codes, violations, lang) for codes in frame["violation_types"]],
+        outcomes=[_join_labels(codes, outcomes, lang) for codes in frame["outcome_types"]],
+        detail=[f"cases?case={case_id}" for case_id in frame["case_id"]],
+    )
+    columns = ["date", "party", "regulator", "province", "outcomes", "fine_cny", "violations",
+               "decision_number", "title", "detail", "source_url"]
+
+    st.dataframe(
+        table[columns],
+        key=key,
+        height=height,
+        hide_index=True,
+        column_config={
+            "date": st.column_config.TextColumn(t("col_date", lang)),
+            "party": st.column_config.TextColumn(t("col_party", lang)),
+            "regulator": st.column_config.TextColumn(t("col_regulator", lang)),
+            "province": st.column_config.TextColumn(t("col_province", lang), width="small"),
+            "violations": st.column_config.TextColumn(t("col_violations", lang)),
+            "outcomes": st.column_config.TextColumn(t("col_outcomes", lang)),
+            "fine_cny": st.column_config.NumberColumn(t("col_fine", lang), format="localized"),
+            "decision_number": st.column_config.TextColumn(t("col_decision_number", lang)),
+            "title": st.column_config.TextColumn(t("col_title", lang), width="large"),
+            "detail": st.column_config.LinkColumn(t("col_detail", lang), display_text=t("open_detail", lang)),
+            "source_url": st.column_config.LinkColumn(t("col_source", lang), display_text=t("open_source", lang)),
+        },
+    )
