@@ -108,8 +108,18 @@ def format_cny(value: Decimal | float | int | None, lang: str, compact: bool = T
 
 
 def format_share(value: float | None) -> str:
-    """Format a 0..1 share as a whole percentage; None formats as a dash."""
-    return "—" if value is None else f"{value:.0%}"
+    """Format a 0..1 share as a percentage with one decimal; None formats as a dash.
+
+    A share just short of 1 or just above 0 keeps its side of the bound (">99.9%",
+    "<0.1%") instead of rounding to 100.0% or 0.0%.
+    """
+    if value is None:
+        return "—"
+    if 0.9995 <= value < 1:
+        return ">99.9%"
+    if 0 < value < 0.0005:
+        return "<0.1%"
+    return f"{value:.1%}"
 
 
 def format_date(value: date | None, precision: str | None, lang: str) -> str:
