@@ -57,34 +57,30 @@ def import_cases(
 
 def import_appviol_docs(root: Path, spec: dict[str, str]) -> tuple[list[RawDocument], Skipped]:
     """Import each notice of docs.json, its app rows (`entries`) included, as one document."""
-    skipped: Skipped = []
-    data = _read_json(root, spec["path"], skipped)
-    notices = _list_field(data, "docs", spec["path"], skipped)
-    fetched_at = _fetched_at(data, root / spec["path"])
-
-    documents = []
-    for index, notice in enumerate(notices):
-        document = _record_document(spec, notice, fetched_at, f"{spec['path']} record {index}", skipped)
-        if document is not None:
-            document.meta["upstream_id"] = notice.get("id", "")
-            documents.append(document)
-    logger.info("imported appviol notices: documents=%d file=%s", len(documents), spec["path"])
+    documents, skipped = _import_record_list(root, spec, "docs")
+    for document in documents:
+        document.meta["upstream_id"] = document.json_content().get("id", "")
     return documents, skipped
 
 
 def import_batches(root: Path, spec: dict[str, str]) -> tuple[list[RawDocument], Skipped]:
     """Import each record of batches.json as one document."""
+    return _import_record_list(root, spec, "batches")
+
+
+def _import_record_list(root: Path, spec: dict[str, str], list_key: str) -> tuple[list[RawDocument], Skipped]:
+    """Import each record of the file's `list_key` list as one document."""
     skipped: Skipped = []
     data = _read_json(root, spec["path"], skipped)
-    batches = _list_field(data, "batches", spec["path"], skipped)
+    records = _list_field(data, list_key, spec["path"], skipped)
     fetched_at = _fetched_at(data, root / spec["path"])
 
     documents = []
-    for index, batch in enumerate(batches):
-        document = _record_document(spec, batch, fetched_at, f"{spec['path']} record {index}", skipped)
+    for index, record in enumerate(records):
+        document = _record_document(spec, record, fetched_at, f"{spec['path']} record {index}", skipped)
         if document is not None:
             documents.append(document)
-    logger.info("imported appviol batches: documents=%d file=%s", len(documents), spec["path"])
+    logger.info("imported lawdatify records: documents=%d list=%s file=%s", len(documents), list_key, spec["path"])
     return documents, skipped
 
 

@@ -5,20 +5,12 @@ from __future__ import annotations
 import json
 import re
 from datetime import date
-from pathlib import Path
 
 import pytest
 from lxml import html
 
-from eintel.settings import get_settings
 from etl.normalize.dates import find_dates, parse_date
-
-
-def _raw_path(relative: str) -> Path:
-    path = get_settings().archive_path / relative
-    if not path.exists():
-        pytest.skip(f"real records not found at {path}; set EINTEL_ARCHIVE to the raw data folder")
-    return path
+from tests.realdata import archive_file
 
 
 @pytest.mark.parametrize(
@@ -149,9 +141,9 @@ def test_find_dates_none(text: str) -> None:
 
 @pytest.mark.real_data
 def test_real_record_dates_parse() -> None:
-    cases = json.loads(_raw_path("lawdatify/cases/cases.json").read_text(encoding="utf-8"))["cases"]
-    docs = json.loads(_raw_path("lawdatify/appviol/docs.json").read_text(encoding="utf-8"))["docs"]
-    batches = json.loads(_raw_path("lawdatify/appviol/batches.json").read_text(encoding="utf-8"))["batches"]
+    cases = json.loads(archive_file("lawdatify/cases/cases.json").read_text(encoding="utf-8"))["cases"]
+    docs = json.loads(archive_file("lawdatify/appviol/docs.json").read_text(encoding="utf-8"))["docs"]
+    batches = json.loads(archive_file("lawdatify/appviol/batches.json").read_text(encoding="utf-8"))["batches"]
     values = [record["date"] for record in cases + docs + batches if record.get("date")]
     parsed = [parse_date(value)[0] for value in values]
 
@@ -162,7 +154,7 @@ def test_real_record_dates_parse() -> None:
 
 @pytest.mark.real_data
 def test_real_docs_year_precision() -> None:
-    docs = json.loads(_raw_path("lawdatify/appviol/docs.json").read_text(encoding="utf-8"))["docs"]
+    docs = json.loads(archive_file("lawdatify/appviol/docs.json").read_text(encoding="utf-8"))["docs"]
     year_only = [doc for doc in docs if doc.get("date_precision") == "year"]
     parsed = [parse_date(doc["date"], precision_hint="year")[0] for doc in year_only]
 
@@ -172,7 +164,7 @@ def test_real_docs_year_precision() -> None:
 
 @pytest.mark.real_data
 def test_real_pbc_decision_dates() -> None:
-    tree = html.parse(str(_raw_path("pages/pbc/pbc_penalty_detail.html")))
+    tree = html.parse(str(archive_file("pages/pbc/pbc_penalty_detail.html")))
     rows = [[cell.text_content().strip() for cell in row.xpath("./td")] for row in tree.xpath("//table//tr")]
     cells = [row[6] for row in rows if len(row) >= 7 and row[0].isdigit()]
 
@@ -182,7 +174,7 @@ def test_real_pbc_decision_dates() -> None:
 
 @pytest.mark.real_data
 def test_real_facts_dates_found() -> None:
-    cases = json.loads(_raw_path("lawdatify/cases/cases.json").read_text(encoding="utf-8"))["cases"]
+    cases = json.loads(archive_file("lawdatify/cases/cases.json").read_text(encoding="utf-8"))["cases"]
     facts = [case.get("fact") or "" for case in cases]
     with_day = [fact for fact in facts if re.search(r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日", fact)]
     found = [fact for fact in with_day if any(item.precision == "day" for item in find_dates(fact))]

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 from lxml import html
 
-from eintel.settings import get_settings
 from etl.normalize.decision_numbers import (
     decision_number_key,
     expand_decision_number_range,
@@ -17,13 +15,7 @@ from etl.normalize.decision_numbers import (
     is_decision_number_range,
     normalize_decision_number,
 )
-
-
-def _raw_path(relative: str) -> Path:
-    path = get_settings().archive_path / relative
-    if not path.exists():
-        pytest.skip(f"real records not found at {path}; set EINTEL_ARCHIVE to the raw data folder")
-    return path
+from tests.realdata import archive_file
 
 
 @pytest.mark.parametrize(
@@ -167,8 +159,8 @@ def test_is_decision_number_range(number: str, expected: bool) -> None:
 
 
 def _lawdatify_records() -> list[dict]:
-    cases = json.loads(_raw_path("lawdatify/cases/cases.json").read_text(encoding="utf-8"))["cases"]
-    lines = _raw_path("lawdatify/cases/local_amr.jsonl").read_text(encoding="utf-8").splitlines()
+    cases = json.loads(archive_file("lawdatify/cases/cases.json").read_text(encoding="utf-8"))["cases"]
+    lines = archive_file("lawdatify/cases/local_amr.jsonl").read_text(encoding="utf-8").splitlines()
     return cases + [json.loads(line) for line in lines if line.strip()]
 
 
@@ -195,7 +187,7 @@ def test_real_titles_numbers_found() -> None:
 
 @pytest.mark.real_data
 def test_real_pbc_numbers_match_title_range() -> None:
-    tree = html.parse(str(_raw_path("pages/pbc/pbc_penalty_detail.html")))
+    tree = html.parse(str(archive_file("pages/pbc/pbc_penalty_detail.html")))
     rows = [[cell.text_content().strip() for cell in row.xpath("./td")] for row in tree.xpath("//table//tr")]
     row_numbers = [normalize_decision_number(row[2]) for row in rows if len(row) >= 7 and row[0].isdigit()]
     title_range = find_decision_numbers(tree.findtext(".//title") or "")

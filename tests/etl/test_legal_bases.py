@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
-from eintel.settings import get_settings
 from etl.models import LegalBasis, ParseWarning
-from etl.normalize.legal_bases import extract_legal_bases, legal_bases_from_titles, normalize_law_title
-
-
-def _raw_path(relative: str) -> Path:
-    path = get_settings().archive_path / relative
-    if not path.exists():
-        pytest.skip(f"real records not found at {path}; set EINTEL_ARCHIVE to the raw data folder")
-    return path
+from etl.normalize.legal_bases import (
+    extract_legal_bases,
+    legal_bases_from_titles,
+    normalize_law_title,
+)
+from tests.realdata import archive_file
 
 
 @pytest.mark.parametrize(
@@ -152,8 +148,8 @@ def test_legal_bases_from_titles_not_laws() -> None:
 
 
 def _lawdatify_records() -> list[dict]:
-    cases = json.loads(_raw_path("lawdatify/cases/cases.json").read_text(encoding="utf-8"))["cases"]
-    lines = _raw_path("lawdatify/cases/local_amr.jsonl").read_text(encoding="utf-8").splitlines()
+    cases = json.loads(archive_file("lawdatify/cases/cases.json").read_text(encoding="utf-8"))["cases"]
+    lines = archive_file("lawdatify/cases/local_amr.jsonl").read_text(encoding="utf-8").splitlines()
     return cases + [json.loads(line) for line in lines if line.strip()]
 
 

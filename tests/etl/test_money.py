@@ -5,20 +5,16 @@ from __future__ import annotations
 import json
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from lxml import html
 
-from eintel.settings import get_settings
-from etl.normalize.money import extract_penalty_amounts, parse_amount, sum_listed_amounts
-
-
-def _raw_path(relative: str) -> Path:
-    path = get_settings().archive_path / relative
-    if not path.exists():
-        pytest.skip(f"real records not found at {path}; set EINTEL_ARCHIVE to the raw data folder")
-    return path
+from etl.normalize.money import (
+    extract_penalty_amounts,
+    parse_amount,
+    sum_listed_amounts,
+)
+from tests.realdata import archive_file
 
 
 @pytest.mark.parametrize(
@@ -251,8 +247,8 @@ def test_sum_listed_amounts_warns() -> None:
 
 
 def _lawdatify_records() -> list[dict]:
-    cases = json.loads(_raw_path("lawdatify/cases/cases.json").read_text(encoding="utf-8"))["cases"]
-    lines = _raw_path("lawdatify/cases/local_amr.jsonl").read_text(encoding="utf-8").splitlines()
+    cases = json.loads(archive_file("lawdatify/cases/cases.json").read_text(encoding="utf-8"))["cases"]
+    lines = archive_file("lawdatify/cases/local_amr.jsonl").read_text(encoding="utf-8").splitlines()
     return cases + [json.loads(line) for line in lines if line.strip()]
 
 
@@ -268,7 +264,7 @@ def test_real_fines_lists_parse() -> None:
 
 @pytest.mark.real_data
 def test_real_pbc_cells_fine() -> None:
-    tree = html.parse(str(_raw_path("pages/pbc/pbc_penalty_detail.html")))
+    tree = html.parse(str(archive_file("pages/pbc/pbc_penalty_detail.html")))
     rows = [[cell.text_content().strip() for cell in row.xpath("./td")] for row in tree.xpath("//table//tr")]
     cells = [row[4] for row in rows if len(row) >= 7 and row[0].isdigit()]
     results = [extract_penalty_amounts(cell) for cell in cells]
