@@ -18,7 +18,7 @@ from tqdm import tqdm
 from etl.models import Case, CaseDraft, LegalBasis, ParseWarning, RawDocument, stable_id
 from etl.normalize.dates import parse_date
 from etl.normalize.decision_numbers import find_decision_numbers, normalize_decision_number
-from etl.normalize.legal_bases import extract_legal_bases, legal_bases_from_titles
+from etl.normalize.legal_bases import deduplicate_legal_bases, extract_legal_bases, legal_bases_from_titles
 from etl.normalize.money import extract_penalty_amounts, sum_listed_amounts
 from etl.normalize.parties import classify_party, clean_party_name, mask_names_in_text
 from etl.normalize.regions import canonical_province, find_province, province_from_url, province_of_city
@@ -341,10 +341,4 @@ def _legal_bases(draft: CaseDraft, text: str) -> tuple[list[LegalBasis], list[Pa
     bases += found
     warnings += found_warnings
 
-    with_article = {basis.law for basis in bases if basis.article is not None}
-    unique: dict[tuple[str, int | None, str], LegalBasis] = {}
-    for basis in bases:
-        if basis.article is None and basis.law in with_article:
-            continue
-        unique.setdefault((basis.law, basis.article, basis.clause), basis)
-    return list(unique.values()), warnings
+    return deduplicate_legal_bases(bases), warnings

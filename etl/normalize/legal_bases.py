@@ -186,7 +186,7 @@ def extract_legal_bases(text: str) -> tuple[list[LegalBasis], list[ParseWarning]
             bases.append(LegalBasis(law=law))
 
     warnings.extend(_uncovered_articles(prepared, covered))
-    return _deduplicate(bases), warnings
+    return deduplicate_legal_bases(bases), warnings
 
 
 def _anchors(text: str, short_titles: dict[str, str]) -> list[tuple[int, int, str | None]]:
@@ -343,7 +343,7 @@ def _unparsed(text: str, start: int, end: int, reason: str) -> ParseWarning:
     return ParseWarning(kind="legal_basis_unparsed", field="legal_bases", raw=snippet, message=reason)
 
 
-def _deduplicate(bases: list[LegalBasis]) -> list[LegalBasis]:
+def deduplicate_legal_bases(bases: list[LegalBasis]) -> list[LegalBasis]:
     """Drop repeats of one law, article and clause, and the bare mention of a law also cited with an article."""
     cited_laws = {basis.law for basis in bases if basis.article is not None}
     unique: dict[tuple[str, int | None, str], LegalBasis] = {}

@@ -28,6 +28,7 @@ from etl.models import CaseDraft
 logger = logging.getLogger(__name__)
 
 # Record keys of drafts that stand for a whole notice or record rather than one party row.
+# The per-party drafts of a cases.json round-up ("case-1", "case-2" …) are party rows.
 NOTICE_LEVEL_KEYS = {"notice", "case"}
 
 # On equal app rows, the dataset whose notice-level draft carries the most structure wins:
@@ -121,8 +122,11 @@ def document_keys(document_drafts: list[CaseDraft]) -> list[Key]:
         if rows or first.extra.get("date_precision") == "day":
             keys.append(("notice", title, first.publish_date_raw, first.regulator_raw, rows))
 
-    if first.source == "lawdatify_cases" and first.publish_date_raw and first.text:
-        keys.append(("decision", title, first.publish_date_raw, first.regulator_raw, first.text))
+    # A round-up gives one draft per listed case, each with its own text, so the key takes
+    # the texts of all drafts to compare whole documents.
+    text = "\n".join(draft.text for draft in document_drafts)
+    if first.source == "lawdatify_cases" and first.publish_date_raw and text:
+        keys.append(("decision", title, first.publish_date_raw, first.regulator_raw, text))
     return keys
 
 
