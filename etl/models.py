@@ -90,8 +90,8 @@ class ParseWarning(BaseModel):
 class CaseDraft(BaseModel):
     """One decision or notice entry against one party, as raw strings from a source parser.
 
-    `record_key` tells drafts of one document apart (a row number, an app name); with
-    the document id it makes the stable `case_id`.
+    `record_key` distinguishes the drafts of one document (a row number, an app name).
+    Together with the document id it makes the stable `case_id`.
     """
 
     document_id: str

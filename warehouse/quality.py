@@ -19,8 +19,8 @@ _FIELDS: list[tuple[str, str, str]] = [
     ("violation type", "len(violation_types) > 0 AND violation_types <> ['other']", "TRUE"),
     ("outcome type", "len(outcome_types) > 0 AND outcome_types <> ['other']", "TRUE"),
     ("legal basis", "len(legal_bases) > 0", "TRUE"),
-    # A fine can be parsed only where the text states one; the denominator is the
-    # cases whose text or title mentions 罚款 with an amount unit.
+    # A fine can be parsed only where the text states one. The denominator is therefore
+    # the cases whose text or title mentions 罚款 followed by an amount in yuan.
     ("fine (where stated)", "fine_cny IS NOT NULL",
      "regexp_matches(coalesce(text, '') || title, '罚款[^。；;]{0,20}[0-9一二三四五六七八九十百千万壹贰叁肆伍陆柒捌玖拾佰仟]+(\\.[0-9]+)?\\s*(万|亿)?元')"),
 ]

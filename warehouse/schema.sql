@@ -76,8 +76,8 @@ CREATE TABLE IF NOT EXISTS load_runs (
 );
 
 -- Analytics views. event_date is the decision date, or the publication date when the
--- decision date is unknown; event_month is NULL for year-only dates so monthly charts
--- never pile year-only records onto January.
+-- decision date is unknown. event_month is NULL for year-only dates, so that monthly
+-- charts do not pile year-only records onto January.
 CREATE OR REPLACE VIEW v_cases AS
 SELECT
     c.*,
