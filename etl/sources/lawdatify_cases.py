@@ -51,7 +51,7 @@ SENTENCE_END_RE = re.compile(r"(?<=[。；;！？!?])|\n+")
 # 「统一、规范」 is no marker.
 MARKER_BOUNDARY = r"(?<![^\s。；;：:！？!?”])"
 
-# Case markers of round-ups, tried in this order; the first kind that gives case 1 wins.
+# Case markers of round-ups, tried in this order. The first kind that gives case 1 wins.
 # 「（一）案件介绍」 sub-headings are no markers, because a bracket precedes their numeral.
 CASE_LABEL_RE = re.compile(r"案\s*[例件]\s*(?P<number>[一二三四五六七八九十]{1,3}|\d{1,2})(?![批起件个则\d])")
 CHINESE_ORDINAL_RE = re.compile(MARKER_BOUNDARY + r"(?P<number>[一二三四五六七八九十]{1,3})\s*、")
@@ -168,7 +168,7 @@ def roundup_drafts(doc: RawDocument, record: dict[str, Any], title: str, fact: s
             title=title,
             party_raw=party,
             decision_number_raw=_text(record.get("caseno")) or decision_number_from_title(title),
-            regulator_raw=regulator_before_chachu(segment) or _record_regulator(record),
+            regulator_raw=regulator_in_case(segment) or _record_regulator(record),
             decision_date_raw=decision_date_from_text(segment),
             publish_date_raw=_text(record.get("date")),
             legal_basis_raw=_legal_basis(laws, segment),
@@ -234,9 +234,9 @@ def roundup_party(segment: str) -> tuple[str, str]:
 
     heading = re.sub(r"^(?:案\s*[例件]\s*)?[一二三四五六七八九十\d]{0,3}\s*[、.．:：]?\s*", "", segment)
     organisation = _organisation_at_start(heading)
-    # A heading that starts with the regulator (「XX市场监管局根据举报对甲公司…」) names no party there.
-    endings = load_patterns()["cases"]["regulator_name_endings"]
-    if organisation and not any(ending in organisation for ending in endings):
+    # A heading that starts with a bureau (「XX市场监管局根据举报对甲公司…」, 「甲区局对多家门店…」)
+    # names no party at its start.
+    if organisation and "局" not in organisation:
         return organisation, "round-up heading"
 
     person = re.search(r"查处\s*(" + ANONYMISED_PERSON_RE.pattern + ")", segment)
@@ -261,9 +261,18 @@ def co_parties_after(segment: str, party: str) -> list[str]:
 
 def regulator_before_chachu(segment: str) -> str:
     """Return the market regulator named right before the first 查处 of a case, or ""."""
+    return _regulator_name(segment, r"[\u4e00-\u9fa5]{0,8}?查处")
+
+
+def regulator_in_case(segment: str) -> str:
+    """Return the market regulator of a round-up case: the one before 查处, else the first named, or ""."""
+    return regulator_before_chachu(segment) or _regulator_name(segment, "")
+
+
+def _regulator_name(segment: str, follower: str) -> str:
     patterns = load_patterns()["cases"]
     endings = "|".join(re.escape(ending) for ending in patterns["regulator_name_endings"])
-    match = re.search(rf"([\u4e00-\u9fa5]{{2,40}}?(?:{endings}))[\u4e00-\u9fa5]{{0,8}}?查处", segment)
+    match = re.search(rf"([\u4e00-\u9fa5]{{2,40}}?(?:{endings})){follower}", segment)
     if not match:
         return ""
 
