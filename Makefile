@@ -1,9 +1,10 @@
 # Set-up and everyday commands. `make demo` and `make test` install into .venv first.
 PYTHON  ?= python3
 VENV    ?= .venv
-ARCHIVE ?= ../shared/data/raw
 PORT    ?= 8501
 BIN     := $(VENV)/bin
+# ARCHIVE=DIR names the folder of saved records; unset, ../shared/data/raw is used when present.
+ARCHIVE_ENV := $(if $(ARCHIVE),EINTEL_ARCHIVE=$(abspath $(ARCHIVE)))
 
 .PHONY: install demo build test browser-deps clean
 
@@ -17,14 +18,14 @@ $(VENV)/.installed: pyproject.toml
 
 # Build the warehouse from ARCHIVE (or the built-in sample when it is absent) and serve the dashboard.
 demo: install
-	EINTEL_ARCHIVE=$(abspath $(ARCHIVE)) $(BIN)/eintel demo --port $(PORT)
+	$(ARCHIVE_ENV) $(BIN)/eintel demo --port $(PORT)
 
 # Build the warehouse and stop.
 build: install
-	EINTEL_ARCHIVE=$(abspath $(ARCHIVE)) $(BIN)/eintel demo --no-app
+	$(ARCHIVE_ENV) $(BIN)/eintel demo --no-app
 
 test: install
-	EINTEL_ARCHIVE=$(abspath $(ARCHIVE)) $(BIN)/pytest
+	$(ARCHIVE_ENV) $(BIN)/pytest
 
 # Debian's Chromium and a CJK font for the browser test (needs root).
 browser-deps:

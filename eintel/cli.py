@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -27,6 +26,18 @@ logger = logging.getLogger(__name__)
 
 def _db_path(args: argparse.Namespace) -> Path:
     return Path(args.db).resolve() if args.db else get_settings().db_path
+
+
+def _error(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+def _archive_choice(args: argparse.Namespace) -> tuple[Path, bool]:
+    """Return the archive folder and whether the user named it (option or EINTEL_ARCHIVE)."""
+    if args.archive:
+        return Path(args.archive).resolve(), True
+    return get_settings().archive_path, "EINTEL_ARCHIVE" in os.environ
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -42,18 +53,25 @@ def cmd_import(args: argparse.Namespace) -> int:
     archive_imported = False
 
     if not args.no_archive:
-        archive = Path(args.archive).resolve() if args.archive else settings.archive_path
-        if archive.exists():
+        archive, named = _archive_choice(args)
+        if archive.is_dir():
             result = import_archive(archive)
+            if not result.documents:
+                return _error(
+                    f"no known record files in {archive}; it should contain lawdatify/ or pages/ "
+                    "(see the archive listing in scrapers/importers/archive.yaml)"
+                )
             documents += result.documents
             archive_imported = True
             for name, count in sorted(result.files.items()):
-                print(f"  {name}: {count} documents")
+                print(f"  {name}: documents={count}")
             for name, reason in result.skipped:
                 print(f"  skipped {name}: {reason}")
-        elif args.archive:
-            print(f"error: archive folder not found: {archive}; pass an existing folder with --archive or ARCHIVE=", file=sys.stderr)
-            return 2
+        elif named:
+            return _error(
+                f"archive folder not found or not a folder: {archive}; name an existing folder with --archive, "
+                "ARCHIVE= (make) or EINTEL_ARCHIVE, or use --no-archive for the built-in sample"
+            )
         else:
             print(f"  archive folder {archive} not found; importing the built-in sample only")
 
@@ -81,11 +99,19 @@ def cmd_load(args: argparse.Namespace) -> int:
     from warehouse.load import iter_raw_documents, replace_cases, replace_labels
 
     settings = get_settings()
-    with connect(_db_path(args)) as con:
+    db = _db_path(args)
+    if not db.exists():
+        return _error(f"warehouse file not found: {db}; run `eintel import` first")
+
+    with connect(db) as con:
+        stored_sources = [row[0] for row in con.execute("SELECT DISTINCT source FROM raw_documents ORDER BY 1").fetchall()]
+        unknown = sorted(set(args.source or []) - set(stored_sources))
+        if unknown:
+            return _error(f"no raw documents of source {unknown}; stored sources are {stored_sources}")
+
         documents = list(iter_raw_documents(con, args.source or None))
         if not documents:
-            print("error: no raw documents to load; run `eintel import` first", file=sys.stderr)
-            return 2
+            return _error("no raw documents to load; run `eintel import` first")
 
         result = run_etl(documents, mask_persons=settings.mask_persons, progress=sys.stderr.isatty())
         sources = sorted(set(args.source or []) | result.sources)
@@ -108,26 +134,29 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
     try:
         with connect(_db_path(args), read_only=True) as con:
+            if not con.execute("SELECT count(*) FROM cases").fetchone()[0]:
+                return _error(f"the warehouse {_db_path(args)} holds no cases; run `eintel load` first")
             print(format_report(con))
     except WarehouseError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return _error(str(error))
     return 0
 
 
 def cmd_app(args: argparse.Namespace) -> int:
-    """Serve the dashboard with Streamlit until interrupted."""
-    env = dict(os.environ, EINTEL_DB=str(_db_path(args)))
+    """Replace this process with the Streamlit server, so signals reach it directly."""
+    db = _db_path(args)
+    if not db.exists():
+        print(f"warning: warehouse file not found: {db}; the dashboard will say how to build it", file=sys.stderr)
+
+    env = dict(os.environ, EINTEL_DB=str(db))
     command = [
         sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "app.py"),
         "--server.port", str(args.port), "--server.address", args.address,
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
     ]
-    print(f"dashboard: http://{args.address}:{args.port}  (Ctrl+C stops it)")
-    try:
-        return subprocess.call(command, env=env)
-    except KeyboardInterrupt:
-        return 0
+    print(f"dashboard: http://{args.address}:{args.port}  (Ctrl+C stops it)", flush=True)
+    sys.stderr.flush()
+    os.execve(sys.executable, command, env)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -165,7 +194,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("load", help="parse and normalize raw documents into cases")
-    p.add_argument("--source", action="append", help="only this source (repeatable)")
+    p.add_argument(
+        "--source", action="append",
+        help="only this source (repeatable): lawdatify_cases, lawdatify_appviol, lawdatify_batches, pbc, sample",
+    )
     p.set_defaults(func=cmd_load)
 
     p = sub.add_parser("stats", help="print field coverage and parse warnings")

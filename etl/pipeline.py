@@ -161,16 +161,18 @@ def normalize_draft(draft: CaseDraft, mask_persons: bool = True) -> Case:
     legal_bases, basis_warnings = _legal_bases(draft, text)
     warnings += basis_warnings
 
-    if draft.source in APP_LABEL_SOURCES:
-        violations = classify_app_problem_labels(draft.violation_raw) if draft.violation_raw else []
-    else:
-        violations = classify_violations(draft.violation_raw or [title, text])
+    violations = _violations(draft, title, text)
 
     outcome_text = "\n".join(part for part in (draft.penalty_raw, text) if part)
     notice_kind = str(extra.get("notice_kind") or extra.get("kind") or "")
     outcomes = classify_outcomes(outcome_text, fine, confiscation, notice_kind=notice_kind)
 
     app_name = (extra.get("app") or "").strip() or None
+    if party.name is None and not app_name and not party_warnings:
+        warnings.append(ParseWarning(
+            kind="party_missing", field="party_name", raw=draft.party_raw,
+            message="the record names no party; a notice's app list may be an image or was not captured",
+        ))
     industry_name = party.affiliation or party.name or draft.party_raw
     industry = classify_industry(
         industry_name, " ".join([title, text]), default="internet_platforms" if app_name else "other"
@@ -262,6 +264,27 @@ def _from_first_place(name: str) -> str | None:
             if canonical_province(name[start:end]) or province_of_city(name[start:end]):
                 return name[start:]
     return None
+
+
+def _violations(draft: CaseDraft, title: str, text: str) -> list[str]:
+    """Classify the violation items one by one, so an item outside the taxonomy shows as `other`.
+
+    A PBC row lists ten violations of which two concern data; classifying the joined
+    list would return only those two and hide the rest.
+    """
+    if draft.source in APP_LABEL_SOURCES:
+        return classify_app_problem_labels(draft.violation_raw) if draft.violation_raw else []
+    if not draft.violation_raw:
+        return classify_violations([title, text])
+
+    codes: list[str] = []
+    for item in draft.violation_raw:
+        for code in classify_violations([item]):
+            if code not in codes:
+                codes.append(code)
+    if "other" in codes and len(codes) > 1:
+        codes = [code for code in codes if code != "other"] + ["other"]
+    return codes
 
 
 def _decision_number(draft: CaseDraft, title: str) -> tuple[str | None, list[ParseWarning]]:

@@ -143,6 +143,7 @@ def test_real_pbc_bank_row(real_db):
     assert row[4] == "中国人民银行"
     assert row[5] == "data_protection"
     assert "credit_information" in row[6]
+    assert "other" in row[6]
 
 
 @needs_archive

@@ -35,7 +35,13 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
 
-    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as error:
+        raise WarehouseError(
+            f"cannot open the warehouse file {path}: {error}. Point EINTEL_DB (or --db) at a DuckDB "
+            "file built by `eintel demo`, or at a new path to create one."
+        ) from error
     if not read_only:
         ensure_schema(con)
     return con
