@@ -12,7 +12,7 @@ from typing import Any
 import streamlit as st
 
 from app_pages import common
-from app_pages.i18n import family_label, format_cny, format_date, is_missing, province_label, regulator_label, t
+from app_pages.i18n import family_label, format_cny, format_date, province_label, regulator_label, t
 from warehouse import queries
 
 # The table shows this many rows; the search narrows it further.
@@ -46,19 +46,26 @@ def _on_pick() -> None:
         del st.query_params["case"]
 
 
+def _close_case() -> None:
+    """Close the open case when the search changes, so its detail and any not-found note go."""
+    st.session_state["case_pick"] = None
+    if "case" in st.query_params:
+        del st.query_params["case"]
+
+
 def _pick_label(row: dict[str, Any], lang: str) -> str:
     date_text = format_date(row.get("event_date"), row.get("event_date_precision"), lang)
-    party = _first_present(row.get("party_name"), row.get("app_name"))
-    reference = _first_present(row.get("decision_number"), row.get("title"))
+    party = common.party_label(row.get("party_name"), row.get("app_name"), lang)
+    reference = common.first_present(row.get("decision_number"), row.get("title"))
     return f"{date_text} · {party} · {reference}"
 
 
-def _first_present(*values: Any) -> str:
-    return next((str(value) for value in values if not is_missing(value) and value != ""), "—")
-
-
 def case_picker(frame: Any, lang: str) -> str | None:
-    """Draw the case picker, kept in step with the `case` query parameter; return the open case_id."""
+    """Draw the case picker, kept in step with the `case` query parameter; return the open case_id.
+
+    Nothing opens until the reader picks a case or the URL names one. An unknown
+    case_id in the URL shows a warning and opens nothing.
+    """
     requested = st.query_params.get("case")
     choices = {row["case_id"]: _pick_label(row, lang) for row in frame.to_dict("records")}
 
@@ -77,6 +84,7 @@ def case_picker(frame: Any, lang: str) -> str | None:
     return st.selectbox(
         t("case_picker", lang),
         options=list(choices),
+        index=None,
         format_func=choices.__getitem__,
         placeholder=t("case_picker_placeholder", lang),
         key="case_pick",
@@ -98,7 +106,7 @@ def _facts(case: dict[str, Any], lang: str) -> list[tuple[str, str]]:
     separator = "、" if lang == "zh" else ", "
 
     return [
-        (t("col_party", lang), case["party_name"] or "—"),
+        (t("col_party", lang), common.first_present(case["party_name"], default=t("party_not_named", lang))),
         (t("field_app", lang), case["app_name"] or "—"),
         (t("col_regulator", lang), regulator_label(case["regulator"], lang)),
         (t("filter_regulator_families", lang), family_label(case["regulator_family"], lang)),
@@ -176,6 +184,8 @@ def show_case(case: dict[str, Any], lang: str) -> None:
     with amounts:
         st.metric(t("col_fine", lang), format_cny(case["fine_cny"], lang, compact=False))
         st.metric(t("field_confiscation", lang), format_cny(case["confiscation_cny"], lang, compact=False))
+        if case["fine_cny"] is not None and len(case["violation_types"]) > 1:
+            st.caption(t("fine_not_split", lang))
 
     st.subheader(t("legal_bases_title", lang))
     if case["legal_bases"]:
@@ -198,12 +208,14 @@ def show_case(case: dict[str, Any], lang: str) -> None:
 lang = common.current_lang()
 st.title(t("cases_title", lang))
 
-text = st.text_input(t("search_label", lang), placeholder=t("search_placeholder", lang), key="cases_text")
+text = st.text_input(
+    t("search_label", lang), placeholder=t("search_placeholder", lang), key="cases_text", on_change=_close_case
+)
 filters = replace(common.current_filters(), text=text)
 
 total = common.query(queries.overview_metrics, filters)["cases"]
 frame = common.query(queries.search_cases, filters, TABLE_LIMIT, 0)
-st.caption(t("table_count", lang, shown=len(frame), total=total))
+st.caption(t("table_count", lang, shown=f"{len(frame):,}", total=f"{total:,}"))
 common.show_case_table(frame, lang, key="case_table", height=420)
 
 picked = case_picker(frame, lang)

@@ -39,12 +39,28 @@ T = TypeVar("T")
 CACHE_TTL_SECONDS = 600
 
 ALL_DOMAINS = "all"
+DEFAULT_DOMAIN = "data_protection"
+
+# Sidebar multiselects: filter kind (a key of `filter_options`) -> session-state key.
+MULTISELECT_FILTERS: dict[str, str] = {
+    kind: f"filter_{kind}"
+    for kind in ("regulator_families", "regulators", "provinces", "industries", "violation_types", "outcome_types")
+}
+
+# Widgets whose options show a label in the chosen language; their values are codes.
+LABELLED_WIDGET_KEYS: tuple[str, ...] = (
+    "filter_domain",
+    *MULTISELECT_FILTERS.values(),
+    "trends_dimension",
+    "case_pick",
+)
 
 _QUERIES: dict[str, Callable[..., Any]] = {
     fn.__name__: fn
     for fn in (
         queries.filter_options,
         queries.overview_metrics,
+        queries.fine_documents,
         queries.newest_cases,
         queries.monthly_counts,
         queries.yearly_counts,
@@ -130,6 +146,21 @@ def stop_without_warehouse(lang: str) -> None:
     st.stop()
 
 
+def _relabel_widgets() -> None:
+    """Write the code values of the labelled widgets back, so they redraw in the new language.
+
+    Streamlit 1.67 sends a selectbox or multiselect value to the browser as its display
+    label and reads the label back with the current `format_func`. After a language
+    switch the browser would send the old language's labels, which match no option,
+    and the stale label would become the filter value. A value written through
+    session state makes Streamlit send the labels again. This callback runs before
+    the widgets are drawn, so the old language's labels still decode to codes.
+    """
+    for key in LABELLED_WIDGET_KEYS:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
 def language_switch() -> str:
     """Draw the language switch in the sidebar and return the chosen language."""
     if "lang" not in st.session_state:
@@ -140,6 +171,7 @@ def language_switch() -> str:
         format_func=LANGUAGE_NAMES.__getitem__,
         horizontal=True,
         key="lang",
+        on_change=_relabel_widgets,
     )
     return st.session_state["lang"]
 
@@ -190,9 +222,19 @@ def _date_bounds(picked: Any, first: date, last: date) -> tuple[date | None, dat
 
 
 def _reset_filters() -> None:
-    for key in list(st.session_state.keys()):
-        if str(key).startswith("filter_"):
-            del st.session_state[key]
+    """Set every filter widget, and the case search, back to its default.
+
+    Deleting the keys would not do: the browser keeps showing the old choices and
+    sends them back on the next change. Writing the defaults redraws the widgets.
+    """
+    first, last = query(queries.filter_options)["date_range"]
+    if first is not None:
+        st.session_state["filter_dates"] = (first, last)
+    st.session_state["filter_domain"] = DEFAULT_DOMAIN
+    for key in MULTISELECT_FILTERS.values():
+        st.session_state[key] = []
+    if "cases_text" in st.session_state:
+        st.session_state["cases_text"] = ""
 
 
 def sidebar_filters(lang: str) -> Filters:
@@ -205,33 +247,26 @@ def sidebar_filters(lang: str) -> Filters:
 
         date_from = date_to = None
         if first is not None:
-            picked = st.date_input(
-                t("filter_dates", lang), value=(first, last), min_value=first, max_value=last, key="filter_dates"
-            )
+            # The default goes through session state, so "Clear filters" can write it again.
+            st.session_state.setdefault("filter_dates", (first, last))
+            picked = st.date_input(t("filter_dates", lang), min_value=first, max_value=last, key="filter_dates")
             date_from, date_to = _date_bounds(picked, first, last)
 
         domain = st.selectbox(
             t("filter_domain", lang),
-            options=["data_protection", ALL_DOMAINS],
+            options=[DEFAULT_DOMAIN, ALL_DOMAINS],
             format_func=lambda value: t("domain_all", lang) if value == ALL_DOMAINS else t("domain_data_protection", lang),
             key="filter_domain",
         )
 
         chosen: dict[str, tuple[str, ...]] = {}
-        for kind, option_key in (
-            ("regulator_families", "regulator_families"),
-            ("regulators", "regulators"),
-            ("provinces", "provinces"),
-            ("industries", "industries"),
-            ("violation_types", "violation_types"),
-            ("outcome_types", "outcome_types"),
-        ):
+        for kind, key in MULTISELECT_FILTERS.items():
             values = st.multiselect(
                 t(f"filter_{kind}", lang),
-                options=options[option_key],
+                options=options[kind],
                 format_func=label_formatter(kind, lang),
                 placeholder=t("filter_any", lang),
-                key=f"filter_{kind}",
+                key=key,
             )
             chosen[kind] = tuple(values)
 
@@ -250,13 +285,23 @@ def sidebar_filters(lang: str) -> Filters:
     )
 
 
-def _first_present(*values: Any) -> str:
-    return next((str(value) for value in values if not is_missing(value) and value != ""), "—")
+# Shown in place of an empty table cell, such as a case without a fine or a decision number.
+EMPTY_CELL = "—"
+
+
+def first_present(*values: Any, default: str = EMPTY_CELL) -> str:
+    """Return the first value that is neither missing nor empty, as text, else `default`."""
+    return next((str(value) for value in values if not is_missing(value) and value != ""), default)
+
+
+def party_label(party_name: Any, app_name: Any, lang: str) -> str:
+    """Name a case's party, else its app; a notice that names neither shows "(not named)"."""
+    return first_present(party_name, app_name, default=t("party_not_named", lang))
 
 
 def _join_labels(codes: Any, names: Callable[[Any], str], lang: str) -> str:
     separator = "、" if lang == "zh" else ", "
-    return separator.join(names(code) for code in list(codes if codes is not None else []))
+    return separator.join(names(code) for code in list(codes if codes is not None else [])) or EMPTY_CELL
 
 
 def show_case_table(frame: Any, lang: str, key: str, height: int | str = "auto") -> None:
@@ -269,7 +314,7 @@ def show_case_table(frame: Any, lang: str, key: str, height: int | str = "auto")
     outcomes = label_formatter("outcome_types", lang)
     table = frame.assign(
         date=[format_date(d, p, lang) for d, p in zip(frame["event_date"], frame["event_date_precision"])],
-        party=[_first_present(party, app) for party, app in zip(frame["party_name"], frame["app_name"])],
+        party=[party_label(party, app, lang) for party, app in zip(frame["party_name"], frame["app_name"])],
         regulator=[regulator_label(name, lang) for name in frame["regulator"]],
         province=[province_label(name, lang) for name in frame["province"]],
         violations=[_join_labels(codes, violations, lang) for codes in frame["violation_types"]],
@@ -284,6 +329,8 @@ def show_case_table(frame: Any, lang: str, key: str, height: int | str = "auto")
         key=key,
         height=height,
         hide_index=True,
+        # Without a placeholder Streamlit writes "None" into empty cells; the fine stays numeric to sort.
+        placeholder=EMPTY_CELL,
         column_config={
             "date": st.column_config.TextColumn(t("col_date", lang)),
             "party": st.column_config.TextColumn(t("col_party", lang)),

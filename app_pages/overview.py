@@ -35,6 +35,9 @@ second_row[3].metric(t("metric_without_fine", lang), format_share(metrics["share
 
 if metrics["cases"]:
     st.info(t("no_fine_note", lang, share=format_share(metrics["share_without_fine"])))
+if metrics["cases_with_fine"]:
+    documents = common.query(queries.fine_documents, filters)
+    st.caption(t("fine_documents_note", lang, cases=metrics["cases_with_fine"], documents=documents))
 
 st.subheader(t("newest_cases", lang))
 newest = common.query(queries.newest_cases, filters, 10)

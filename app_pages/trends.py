@@ -4,6 +4,7 @@ fines on a log scale, the largest fines and a breakdown table."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app_pages import common
-from app_pages.i18n import format_cny, format_date, is_missing, t
+from app_pages.i18n import format_cny, format_date, t
 from warehouse import queries
 
 # More groups than this make a stacked bar unreadable; the rest are summed as "other".
@@ -29,16 +30,46 @@ _LABEL_KINDS = {
 }
 
 
-def _labelled(frame: pd.DataFrame, by: str, lang: str) -> pd.DataFrame:
-    """Replace group codes by labels and fold all but the largest groups into one."""
+# One colour per group, given out in the order of the groups' case counts, so a group
+# keeps its colour in every chart of the page. "Other" is always grey.
+PALETTE = px.colors.qualitative.Plotly
+OTHER_COLOUR = "#9e9e9e"
+
+
+@dataclass(frozen=True)
+class GroupStyle:
+    """The groups the charts show on their own, in legend order, and their colours."""
+
+    order: list[str]
+    colours: dict[str, str]
+    other: str
+
+
+def group_style(by: str, lang: str) -> GroupStyle:
+    """Pick the largest groups over all filtered cases and give each a fixed colour.
+
+    Every chart folds the same groups into "other", because the choice rests on the
+    breakdown of all filtered cases rather than on the months or years one chart shows.
+    """
+    names = common.label_formatter(_LABEL_KINDS[by], lang)
+    totals = common.query(queries.breakdown, common.current_filters(), by)
+    groups = list(dict.fromkeys(names(code) for code in totals["group"]))
+
+    # A taxonomy's own "other" code carries the same label, so it joins the folded groups.
+    other = t("group_other", lang)
+    named = [group for group in groups if group != other]
+    shown_groups = named if len(groups) <= MAX_GROUPS else named[: MAX_GROUPS - 1]
+
+    colours = {group: PALETTE[index % len(PALETTE)] for index, group in enumerate(shown_groups)}
+    colours[other] = OTHER_COLOUR
+    return GroupStyle(order=list(colours), colours=colours, other=other)
+
+
+def _labelled(frame: pd.DataFrame, by: str, lang: str, style: GroupStyle) -> pd.DataFrame:
+    """Replace group codes by labels and fold the groups outside `style` into "other"."""
     names = common.label_formatter(_LABEL_KINDS[by], lang)
     labelled = frame.assign(group=[names(code) for code in frame["group"]])
-
-    totals = labelled.groupby("group")["cases"].sum().sort_values(ascending=False)
-    if len(totals) > MAX_GROUPS:
-        keep = set(totals.index[: MAX_GROUPS - 1])
-        other = t("group_other", lang)
-        labelled["group"] = [group if group in keep else other for group in labelled["group"]]
+    labelled["group"] = [group if group in style.colours else style.other for group in labelled["group"]]
 
     period = labelled.columns[0]
     return labelled.groupby([period, "group"], as_index=False)[["cases", "fine_total_cny"]].sum()
@@ -56,20 +87,33 @@ def _money_scale(frame: pd.DataFrame, column: str, lang: str) -> tuple[pd.DataFr
     return frame.assign(**{column: frame[column] / 10_000}), t("axis_fine_wan", lang)
 
 
-def _whole_number_ticks(fig: go.Figure, frame: pd.DataFrame, x: str, y: str) -> None:
-    """Step a count axis by whole numbers, so small counts do not get 0.5 ticks."""
-    peak = frame.groupby(x)[y].sum().max()
-    fig.update_yaxes(tick0=0, dtick=max(1, math.ceil(peak / 6)))
+# Below this many cases Plotly would put ticks at halves; above it, its own steps are whole numbers.
+SMALL_COUNT = 10
 
 
-def _stacked_bars(frame: pd.DataFrame, x: str, y: str, y_title: str, lang: str) -> go.Figure:
-    fig = px.bar(frame, x=x, y=y, color="group", labels={"group": t("legend_group", lang)})
+def count_axis(fig: go.Figure, peak: float) -> None:
+    """Start a count axis at zero and step it by one for small counts; Plotly picks larger steps."""
+    fig.update_yaxes(rangemode="tozero")
+    if peak < SMALL_COUNT:
+        fig.update_yaxes(tick0=0, dtick=1)
+
+
+def _peak(frame: pd.DataFrame, x: str, y: str) -> float:
+    """Return the tallest stack of a stacked bar chart."""
+    return frame.groupby(x)[y].sum().max()
+
+
+def _stacked_bars(frame: pd.DataFrame, x: str, y: str, y_title: str, lang: str, style: GroupStyle) -> go.Figure:
+    fig = px.bar(
+        frame, x=x, y=y, color="group", labels={"group": t("legend_group", lang)},
+        color_discrete_map=style.colours, category_orders={"group": style.order},
+    )
     fig.update_layout(barmode="stack", legend_title_text="", xaxis_title=None, yaxis_title=y_title,
                       margin={"t": 10, "b": 10}, height=360)
     return fig
 
 
-def monthly_charts(by: str, lang: str) -> None:
+def monthly_charts(by: str, lang: str, style: GroupStyle) -> None:
     """Draw monthly case counts and fine sums, and note the cases they leave out."""
     filters = common.current_filters()
     frame = common.query(queries.monthly_counts, filters, by)
@@ -79,17 +123,17 @@ def monthly_charts(by: str, lang: str) -> None:
     if frame.empty:
         st.info(t("no_monthly_data", lang))
     else:
-        labelled = _labelled(frame, by, lang)
+        labelled = _labelled(frame, by, lang, style)
         left, right = st.columns(2)
         with left:
             st.markdown(f"**{t('chart_monthly_cases', lang)}**")
-            counts = _stacked_bars(labelled, "month", "cases", t("axis_cases", lang), lang)
-            _whole_number_ticks(counts, labelled, "month", "cases")
+            counts = _stacked_bars(labelled, "month", "cases", t("axis_cases", lang), lang, style)
+            count_axis(counts, _peak(labelled, "month", "cases"))
             st.plotly_chart(counts, key="monthly_cases")
         with right:
             st.markdown(f"**{t('chart_monthly_fines', lang)}**")
             scaled, axis_title = _money_scale(labelled, "fine_total_cny", lang)
-            fines = _stacked_bars(scaled, "month", "fine_total_cny", axis_title, lang)
+            fines = _stacked_bars(scaled, "month", "fine_total_cny", axis_title, lang, style)
             if lang == "zh":
                 fines.update_yaxes(tickformat=",.6~g")
             else:
@@ -100,16 +144,16 @@ def monthly_charts(by: str, lang: str) -> None:
     st.caption(t("year_only_note", lang, year_only=year_only, undated=undated))
 
 
-def yearly_chart(by: str, lang: str) -> None:
+def yearly_chart(by: str, lang: str, style: GroupStyle) -> None:
     """Draw case counts per year, year-only cases included."""
     frame = common.query(queries.yearly_counts, common.current_filters(), by)
     if frame.empty:
         return
 
-    labelled = _labelled(frame, by, lang).assign(year=lambda df: df["year"].astype(int).astype(str))
+    labelled = _labelled(frame, by, lang, style).assign(year=lambda df: df["year"].astype(int).astype(str))
     st.markdown(f"**{t('chart_yearly_cases', lang)}**")
-    fig = _stacked_bars(labelled, "year", "cases", t("axis_cases", lang), lang)
-    _whole_number_ticks(fig, labelled, "year", "cases")
+    fig = _stacked_bars(labelled, "year", "cases", t("axis_cases", lang), lang, style)
+    count_axis(fig, _peak(labelled, "year", "cases"))
     st.plotly_chart(fig, key="yearly_cases")
 
 
@@ -142,8 +186,9 @@ def fine_histogram(lang: str) -> None:
 
     fig = go.Figure(go.Histogram(x=exponents, xbins={"start": low, "end": high + 0.25, "size": 0.25}, marker_color="#c0392b"))
     fig.update_xaxes(tickvals=ticks, ticktext=[power_label(k, lang) for k in ticks], title=t("axis_fine_log", lang))
-    counts, _ = np.histogram(exponents, bins=np.arange(low, high + 0.25, 0.25))
-    fig.update_yaxes(title=t("axis_cases", lang), tick0=0, dtick=max(1, math.ceil(counts.max() / 6)))
+    counts, _ = np.histogram(exponents, bins=np.arange(low, high + 0.5, 0.25))
+    fig.update_yaxes(title=t("axis_cases", lang))
+    count_axis(fig, counts.max())
     fig.update_layout(margin={"t": 10, "b": 10}, height=360, bargap=0.05)
     st.plotly_chart(fig, key="fine_histogram")
 
@@ -162,7 +207,7 @@ def _bar_labels(top: pd.DataFrame, lang: str) -> list[str]:
     """Label each bar with party and date; a category axis would merge two bars of one label."""
     labels: list[str] = []
     for row in top.itertuples():
-        party = row.party_name if not is_missing(row.party_name) else row.app_name
+        party = common.party_label(row.party_name, row.app_name, lang)
         label = f"{party} · {format_date(row.event_date, row.event_date_precision, lang)}"
         while label in labels:
             label += " "
@@ -205,6 +250,7 @@ def breakdown_table(by: str, lang: str) -> None:
     st.dataframe(
         table,
         hide_index=True,
+        placeholder=common.EMPTY_CELL,
         column_config={
             "group": st.column_config.TextColumn(t(f"dimension_{by}", lang)),
             "cases": st.column_config.NumberColumn(t("col_cases", lang)),
@@ -225,8 +271,9 @@ dimension = st.selectbox(
     key="trends_dimension",
 )
 
-monthly_charts(dimension, lang)
-yearly_chart(dimension, lang)
+style = group_style(dimension, lang)
+monthly_charts(dimension, lang, style)
+yearly_chart(dimension, lang, style)
 
 left, right = st.columns(2)
 with left:

@@ -198,6 +198,18 @@ def overview_metrics(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, An
     }
 
 
+def fine_documents(con: duckdb.DuckDBPyConnection, f: Filters) -> int:
+    """Count the distinct source documents of the filtered cases with a fine.
+
+    One published document can carry several fined cases (a PBC notice table lists
+    one row per party), so this tells how many publications the fine figures rest on.
+    """
+    where, params = _where(f)
+    return con.execute(
+        f"SELECT count(DISTINCT c.document_id) FROM v_cases AS c WHERE {where} AND c.has_fine", params
+    ).fetchone()[0]
+
+
 def newest_cases(con: duckdb.DuckDBPyConnection, f: Filters, limit: int = 10) -> pd.DataFrame:
     """Return the `limit` newest filtered cases by event date, undated cases last."""
     return search_cases(con, f, limit=limit)

@@ -51,7 +51,8 @@ def case_id(document_key: str, record_key: str) -> str:
     return stable_id(document_id(document_key), record_key)
 
 
-def _case(document_key: str, record_key: str, **fields: Any) -> Case:
+def make_case(document_key: str, record_key: str, **fields: Any) -> Case:
+    """Build a case of one of the DOCUMENTS, with its ids derived as the pipeline derives them."""
     source, url = DOCUMENTS[document_key]
     return Case(case_id=case_id(document_key, record_key), document_id=document_id(document_key),
                 source=source, source_url=url, **fields)
@@ -66,7 +67,7 @@ CSL = "中华人民共和国网络安全法"
 DSL = "中华人民共和国数据安全法"
 
 CASES: list[Case] = [
-    _case("pbc", "104", title="中国人民银行行政处罚信息公示表", decision_number="银罚决字〔2026〕104号",
+    make_case("pbc", "104", title="中国人民银行行政处罚信息公示表", decision_number="银罚决字〔2026〕104号",
           regulator="中国人民银行", regulator_level="national", regulator_family="PBC",
           party_name="广发银行股份有限公司", party_type="company", industry="banking", domain="data_protection",
           violation_types=["credit_information"], outcome_types=["warning", "confiscation", "fine"],
@@ -74,79 +75,79 @@ CASES: list[Case] = [
           fine_cny=Decimal("17124000"), confiscation_cny=Decimal("16217.47"), **_day(2026, 9, 8),
           publish_date=date(2026, 9, 24), publish_date_precision="day",
           summary="违反信用信息采集、提供、查询及相关管理规定。"),
-    _case("pbc", "105", title="中国人民银行行政处罚信息公示表", decision_number="银罚决字〔2026〕105号",
+    make_case("pbc", "105", title="中国人民银行行政处罚信息公示表", decision_number="银罚决字〔2026〕105号",
           regulator="中国人民银行", regulator_level="national", regulator_family="PBC",
           party_name="张**", party_type="individual", industry="banking", domain="data_protection",
           violation_types=["credit_information"], outcome_types=["fine"],
           fine_cny=Decimal("50000"), **_day(2026, 9, 8), publish_date=date(2026, 9, 24), publish_date_precision="day"),
-    _case("pbc", "106", title="中国人民银行行政处罚信息公示表", decision_number="银罚决字〔2026〕106号",
+    make_case("pbc", "106", title="中国人民银行行政处罚信息公示表", decision_number="银罚决字〔2026〕106号",
           regulator="中国人民银行", regulator_level="national", regulator_family="PBC",
           party_name="星河消费金融有限公司", party_type="company", industry="banking", domain="data_protection",
           violation_types=["security_failure"], outcome_types=["fine"],
           fine_cny=Decimal("300000"), **_day(2026, 9, 8), publish_date=date(2026, 9, 24), publish_date_precision="day"),
-    _case("didi", "1", title="国家互联网信息办公室对滴滴全球股份有限公司依法作出网络安全审查相关行政处罚的决定",
+    make_case("didi", "1", title="国家互联网信息办公室对滴滴全球股份有限公司依法作出网络安全审查相关行政处罚的决定",
           regulator="国家互联网信息办公室", regulator_level="national", regulator_family="CAC",
           party_name="滴滴全球股份有限公司", party_type="company", industry="internet_platforms",
           domain="data_protection", violation_types=["excessive_collection", "security_failure"],
           outcome_types=["fine"],
           legal_bases=[LegalBasis(law=CSL, article=64), LegalBasis(law=DSL, article=45), LegalBasis(law=PIPL, article=66)],
           fine_cny=Decimal("8026000000"), **_day(2022, 7, 21)),
-    _case("cnki", "1", title="网信部门依法对知网作出行政处罚", regulator="国家互联网信息办公室",
+    make_case("cnki", "1", title="网信部门依法对知网作出行政处罚", regulator="国家互联网信息办公室",
           regulator_level="national", regulator_family="CAC", party_name="同方知网（北京）技术有限公司",
           party_type="company", industry="education", domain="data_protection",
           violation_types=["excessive_collection", "no_consent"], outcome_types=["fine"],
           legal_bases=[LegalBasis(law=PIPL, article=66)], fine_cny=Decimal("50000000"),
           publish_date=date(2023, 9, 6), publish_date_precision="day"),
-    _case("miit", "星河阅读", title="关于下架侵害用户权益APP的通报", regulator="工业和信息化部",
+    make_case("miit", "星河阅读", title="关于下架侵害用户权益APP的通报", regulator="工业和信息化部",
           regulator_level="national", regulator_family="MIIT", party_name="深圳星河科技有限公司",
           party_type="company", app_name="星河阅读", industry="internet_platforms", domain="data_protection",
           violation_types=["forced_permissions"], outcome_types=["app_removal"],
           publish_date=date(2021, 3, 1), publish_date_precision="month"),
-    _case("miit", "云帆出行", title="关于下架侵害用户权益APP的通报", regulator="工业和信息化部",
+    make_case("miit", "云帆出行", title="关于下架侵害用户权益APP的通报", regulator="工业和信息化部",
           regulator_level="national", regulator_family="MIIT", party_name="北京云帆网络科技有限公司",
           party_type="company", app_name="云帆出行", industry="logistics", domain="data_protection",
           violation_types=["excessive_collection", "misleading_users"], outcome_types=["rectification_order"],
           publish_date=date(2021, 3, 1), publish_date_precision="month"),
-    _case("miit", "蓝湾相机", title="关于下架侵害用户权益APP的通报", regulator="工业和信息化部",
+    make_case("miit", "蓝湾相机", title="关于下架侵害用户权益APP的通报", regulator="工业和信息化部",
           regulator_level="national", regulator_family="MIIT", party_name="上海蓝湾软件有限公司",
           party_type="company", app_name="蓝湾相机", industry="internet_platforms", domain="data_protection",
           outcome_types=["app_removal"]),
-    _case("gdca", "晨光天气", title="广东省通信管理局关于侵害用户权益行为APP的通报", regulator="广东省通信管理局",
+    make_case("gdca", "晨光天气", title="广东省通信管理局关于侵害用户权益行为APP的通报", regulator="广东省通信管理局",
           regulator_level="provincial", regulator_family="MIIT", province="广东省",
           party_name="广州晨光信息技术有限公司", party_type="company", app_name="晨光天气",
           industry="internet_platforms", domain="data_protection", violation_types=["excessive_collection"],
           outcome_types=["rectification_order"], publish_date=date(2020, 1, 1), publish_date_precision="year"),
-    _case("luzhou_warning", "1", title="行政处罚决定书", decision_number="泸市监处罚〔2024〕12号",
+    make_case("luzhou_warning", "1", title="行政处罚决定书", decision_number="泸市监处罚〔2024〕12号",
           regulator="泸州市市场监督管理局", regulator_level="municipal", regulator_family="SAMR", province="四川省",
           party_name="泸州恒达商贸有限公司", party_type="company", industry="ecommerce_retail",
           domain="data_protection", violation_types=["no_consent"], outcome_types=["warning"], **_day(2024, 5, 10)),
-    _case("luzhou_food", "1", title="食品安全行政处罚决定书", decision_number="泸市监处罚〔2024〕31号",
+    make_case("luzhou_food", "1", title="食品安全行政处罚决定书", decision_number="泸市监处罚〔2024〕31号",
           regulator="泸州市市场监督管理局", regulator_level="municipal", regulator_family="SAMR", province="四川省",
           party_name="泸州味源餐饮有限公司", party_type="company", industry="other", domain="other",
           outcome_types=["fine"], fine_cny=Decimal("5000"), **_day(2024, 6, 12)),
-    _case("hangzhou", "1", title="行政处罚决定书", decision_number="杭公网罚决字〔2025〕7号",
+    make_case("hangzhou", "1", title="行政处罚决定书", decision_number="杭公网罚决字〔2025〕7号",
           regulator="杭州市公安局", regulator_level="municipal", regulator_family="MPS", province="浙江省",
           party_name="杭州数澜网络科技有限公司", party_type="company", industry="internet_platforms",
           domain="data_protection", violation_types=["security_failure"], outcome_types=["warning", "fine"],
           legal_bases=[LegalBasis(law=CSL, article=64, clause="第一款")], **_day(2025, 3, 18),
           parse_warnings=[ParseWarning(kind="amount", field="fine_cny", raw="罚款人民币若干万元",
                                        message="no amount in the penalty text")]),
-    _case("nfra", "1", title="行政处罚信息公开表", decision_number="粤金罚决字〔2025〕8号",
+    make_case("nfra", "1", title="行政处罚信息公开表", decision_number="粤金罚决字〔2025〕8号",
           regulator="国家金融监督管理总局广东监管局", regulator_level="provincial", regulator_family="NFRA",
           province="广东省", party_name="华南财产保险股份有限公司广州分公司", party_type="company",
           industry="insurance", domain="data_protection", violation_types=["third_party_sharing"],
           outcome_types=["fine"], fine_cny=Decimal("250000"), **_day(2025, 2, 14)),
-    _case("csrc", "1", title="行政处罚决定书", decision_number="〔2025〕112号",
+    make_case("csrc", "1", title="行政处罚决定书", decision_number="〔2025〕112号",
           regulator="中国证券监督管理委员会", regulator_level="national", regulator_family="CSRC",
           party_name="东方远景证券股份有限公司", party_type="company", industry="securities",
           domain="data_protection", violation_types=["security_failure"], outcome_types=["warning", "fine"],
           fine_cny=Decimal("400000"), **_day(2025, 11, 3)),
-    _case("zjcac", "1", title="浙江省网信办依法约谈一批企业", regulator="浙江省互联网信息办公室",
+    make_case("zjcac", "1", title="浙江省网信办依法约谈一批企业", regulator="浙江省互联网信息办公室",
           regulator_level="provincial", regulator_family="CAC", province="浙江省",
           party_name="杭州青禾网络科技有限公司", party_type="company", industry="internet_platforms",
           domain="data_protection", violation_types=["cross_border_transfer"], outcome_types=["interview"],
           decision_date=date(2025, 8, 1), decision_date_precision="month"),
-    _case("shenzhen", "1", title="行政处罚决定书", decision_number="深市监罚字〔2024〕88号",
+    make_case("shenzhen", "1", title="行政处罚决定书", decision_number="深市监罚字〔2024〕88号",
           regulator="深圳市市场监督管理局", regulator_level="municipal", regulator_family="SAMR", province="广东省",
           party_name="深圳康宁医疗器械有限公司", party_type="company", industry="healthcare",
           domain="data_protection", violation_types=["third_party_sharing"], outcome_types=["fine"],
@@ -191,14 +192,14 @@ def _raw_documents() -> list[RawDocument]:
     ]
 
 
-def build_warehouse(path: Path) -> None:
-    """Write the fixture documents, cases and labels into a new warehouse file."""
+def build_warehouse(path: Path, cases: list[Case] = CASES) -> None:
+    """Write the fixture documents, `cases` and labels into a new warehouse file."""
     con = connect(path)
     try:
         documents = _raw_documents()
         store_raw_documents(con, documents)
         statuses = {doc.document_id: ("parsed", None) for doc in documents}
-        replace_cases(con, CASES, sorted({case.source for case in CASES}), statuses)
+        replace_cases(con, cases, sorted({case.source for case in cases}), statuses)
         replace_labels(con, LABELS)
     finally:
         con.close()

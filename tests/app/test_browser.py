@@ -161,3 +161,94 @@ def test_dashboard_in_chromium(dashboard: str, tmp_path: Path) -> None:
     assert trends.stat().st_size > 0
     assert cases.stat().st_size > 0
     assert blocked == []
+
+
+def _launch(playwright: object, dashboard: str) -> tuple[object, object]:
+    """Start Chromium with every request outside the dashboard aborted; return (browser, page)."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} not found; install it with `apt-get install chromium fonts-noto-cjk`")
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)  # type: ignore[attr-defined]
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    context.route(lambda url: not url.startswith(dashboard), lambda route: route.abort())
+    return browser, context.new_page()
+
+
+def _case_count(page: object) -> str:
+    return page.locator('[data-testid="stMetricValue"]').first.inner_text()  # type: ignore[attr-defined]
+
+
+def _sidebar_widget(page: object, testid: str, label: str) -> object:
+    widgets = page.locator(f'[data-testid="stSidebar"] [data-testid="{testid}"]')  # type: ignore[attr-defined]
+    return widgets.filter(has=page.get_by_text(label, exact=True))  # type: ignore[attr-defined]
+
+
+def _pick(page: object, label: str, option: str) -> None:
+    """Type an option into a sidebar multiselect and choose it, as a user does."""
+    _sidebar_widget(page, "stMultiSelect", label).locator("input").click()  # type: ignore[attr-defined]
+    page.keyboard.type(option)  # type: ignore[attr-defined]
+    page.get_by_role("option", name=option, exact=True).click()  # type: ignore[attr-defined]
+    page.keyboard.press("Escape")  # type: ignore[attr-defined]
+    _settle(page)
+
+
+def test_language_switch_keeps_filters(dashboard: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser, page = _launch(playwright, dashboard)
+        try:
+            page.goto(f"{dashboard}/")
+            page.wait_for_selector('[data-testid="stMetricValue"]', timeout=ELEMENT_WAIT_MS)
+            _settle(page)
+            page.get_by_text("English", exact=True).click()
+            _settle(page)
+            domain = _sidebar_widget(page, "stSelectbox", "Domain").locator("input").input_value()
+            _pick(page, "Province", "Guangdong")
+            cases_in_guangdong = _case_count(page)
+        finally:
+            browser.close()
+
+    assert domain == "Data security and personal information"
+    assert cases_in_guangdong == "3"
+
+
+def test_trends_dimension_after_language_switch(dashboard: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser, page = _launch(playwright, dashboard)
+        try:
+            page.goto(f"{dashboard}/trends")
+            page.wait_for_selector(".js-plotly-plot", timeout=ELEMENT_WAIT_MS)
+            _settle(page)
+            page.get_by_text("English", exact=True).click()
+            _settle(page)
+            dimension = page.locator('[data-testid="stMain"] [data-testid="stSelectbox"] input').first.input_value()
+        finally:
+            browser.close()
+
+    assert dimension == "Industry"
+
+
+def test_clear_filters_resets_widgets(dashboard: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser, page = _launch(playwright, dashboard)
+        try:
+            page.goto(f"{dashboard}/")
+            page.wait_for_selector('[data-testid="stMetricValue"]', timeout=ELEMENT_WAIT_MS)
+            _settle(page)
+            _pick(page, "省份", "广东省")
+            page.get_by_role("button", name="清除筛选").click()
+            _settle(page)
+            provinces_after_clear = _sidebar_widget(page, "stMultiSelect", "省份").inner_text()
+            cases_after_clear = _case_count(page)
+            _pick(page, "监管机构", "中国人民银行")
+            cases_of_pbc = _case_count(page)
+        finally:
+            browser.close()
+
+    assert "广东省" not in provinces_after_clear
+    assert cases_after_clear == "15"
+    assert cases_of_pbc == "3"

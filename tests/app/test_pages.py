@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import string
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from app_pages.i18n import LANGUAGES, format_cny, format_date, load_strings, t
-from tests.app.conftest import case_id
+from eintel.settings import get_settings
+from tests.app.conftest import build_warehouse, case_id, make_case
 from warehouse.db import connect
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
@@ -26,6 +29,50 @@ def _app() -> AppTest:
 
 def _placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+# Forty-five apps of one MIIT notice in one month, so the monthly count axis needs a
+# step larger than one, and one notice whose app list is an image, so it names no party.
+NOTICE_APPS = 45
+BUSY_CASES = [
+    *(
+        make_case("miit", f"应用{number}", title="关于下架侵害用户权益APP的通报", regulator="工业和信息化部",
+                  regulator_level="national", regulator_family="MIIT", party_name=f"星河{number}号科技有限公司",
+                  app_name=f"应用{number}", industry="internet_platforms", domain="data_protection",
+                  outcome_types=["app_removal"], publish_date=date(2021, 3, 1), publish_date_precision="month")
+        for number in range(NOTICE_APPS)
+    ),
+    make_case("gdca", "notice", title="广东省通信管理局关于侵害用户权益行为APP的通报", regulator="广东省通信管理局",
+              regulator_level="provincial", regulator_family="MIIT", province="广东省",
+              industry="internet_platforms", domain="data_protection", outcome_types=["rectification_order"],
+              publish_date=date(2021, 4, 2), publish_date_precision="day"),
+]
+
+
+@pytest.fixture(scope="module")
+def busy_warehouse_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("busy") / "eintel.duckdb"
+    build_warehouse(path, BUSY_CASES)
+    return path
+
+
+@pytest.fixture
+def busy_env(busy_warehouse_file: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Point the dashboard at the busy warehouse, with the default language, for one test."""
+    monkeypatch.setenv("EINTEL_DB", str(busy_warehouse_file))
+    monkeypatch.delenv("EINTEL_LANG", raising=False)
+    get_settings.cache_clear()
+    yield busy_warehouse_file
+    get_settings.cache_clear()
+
+
+def _chart_spec(at: AppTest, key: str) -> dict:
+    chart = next(chart for chart in at.get("plotly_chart") if chart.key == key)
+    return json.loads(chart.proto.spec)
+
+
+def _trace_colours(spec: dict) -> dict[str, str]:
+    return {trace["name"]: trace["marker"]["color"] for trace in spec["data"]}
 
 
 def _all_text(at: AppTest) -> str:
@@ -273,3 +320,132 @@ def test_empty_warehouse_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
     assert not at.exception
     assert "数据仓库中还没有案例" in at.error[0].value
+
+
+def test_overview_fine_documents_note(app_env: Path) -> None:
+    at = _app().run()
+
+    assert "罚款来自 6 份公开文件（处罚决定书或公示表）中的 8 个案例。" in _all_text(at)
+
+
+def test_overview_intro_unnamed_parties(app_env: Path) -> None:
+    at = _app().run()
+    at.sidebar.radio(key="lang").set_value("en").run()
+
+    assert "a notice that names no party" in _all_text(at)
+
+
+def test_case_table_empty_cells_placeholder(app_env: Path) -> None:
+    at = _app().run()
+    at.switch_page("app_pages/cases.py").run()
+
+    assert at.dataframe[0].proto.placeholder == "—"
+
+
+def test_case_table_fine_numeric(app_env: Path) -> None:
+    at = _app().run()
+    at.switch_page("app_pages/cases.py").run()
+
+    assert at.dataframe[0].value["fine_cny"].dtype.kind == "f"
+
+
+@pytest.mark.parametrize(("lang", "expected"), [("zh", "（未列明）"), ("en", "(not named)")])
+def test_case_table_unnamed_party(busy_env: Path, lang: str, expected: str) -> None:
+    at = _app()
+    at.session_state["lang"] = lang
+    at.run()
+    at.switch_page("app_pages/cases.py").run()
+    parties = list(at.dataframe[0].value["party"])
+
+    assert parties[0] == expected
+
+
+def test_trends_group_colours_shared(app_env: Path) -> None:
+    at = _app().run()
+    at.switch_page("app_pages/trends.py").run()
+    monthly = _trace_colours(_chart_spec(at, "monthly_cases"))
+    yearly = _trace_colours(_chart_spec(at, "yearly_cases"))
+    differing = {group for group in monthly.keys() & yearly.keys() if monthly[group] != yearly[group]}
+
+    assert differing == set()
+
+
+def test_trends_other_group_grey(app_env: Path) -> None:
+    # Ten regulators are more than the charts show, so the smallest fold into 其他.
+    at = _app().run()
+    at.switch_page("app_pages/trends.py").run()
+    at.selectbox(key="trends_dimension").set_value("regulator").run()
+
+    assert _trace_colours(_chart_spec(at, "yearly_cases"))["其他"] == "#9e9e9e"
+
+
+def test_trends_count_axis_plotly_steps(busy_env: Path) -> None:
+    at = _app().run()
+    at.switch_page("app_pages/trends.py").run()
+    axis = _chart_spec(at, "monthly_cases")["layout"]["yaxis"]
+
+    assert "dtick" not in axis
+
+
+def test_trends_count_axis_small_whole(app_env: Path) -> None:
+    at = _app().run()
+    at.switch_page("app_pages/trends.py").run()
+    axis = _chart_spec(at, "monthly_cases")["layout"]["yaxis"]
+
+    assert axis["dtick"] == 1
+
+
+def test_cases_nothing_open_by_default(app_env: Path) -> None:
+    at = _app().run()
+    at.switch_page("app_pages/cases.py").run()
+
+    assert at.selectbox(key="case_pick").value is None
+    assert len(at.header) == 0
+
+
+def test_cases_unknown_param_opens_nothing(app_env: Path) -> None:
+    at = _app().run()
+    at.switch_page("app_pages/cases.py").run()
+    at.query_params["case"] = "doesnotexist"
+    at.run()
+
+    assert [warning.value for warning in at.warning] == ["未找到案例：doesnotexist"]
+    assert len(at.header) == 0
+
+
+def test_cases_search_clears_unknown_param(app_env: Path) -> None:
+    at = _app().run()
+    at.switch_page("app_pages/cases.py").run()
+    at.query_params["case"] = "doesnotexist"
+    at.run()
+    at.text_input(key="cases_text").input("广发").run()
+
+    assert len(at.warning) == 0
+    assert "case" not in at.query_params
+
+
+def test_cases_pick_replaces_param(app_env: Path) -> None:
+    picked = case_id("csrc", "1")
+    at = _app().run()
+    at.switch_page("app_pages/cases.py").run()
+    at.query_params["case"] = "doesnotexist"
+    at.run()
+    at.selectbox(key="case_pick").set_value(picked).run()
+
+    assert at.query_params["case"] == picked
+    assert len(at.warning) == 0
+    assert at.header[0].value == "行政处罚决定书"
+
+
+@pytest.mark.parametrize(
+    ("document_key", "expected"),
+    [("didi", True), ("pbc", False), ("miit", False)],
+)
+def test_case_detail_fine_not_split_note(app_env: Path, document_key: str, expected: bool) -> None:
+    record_key = {"didi": "1", "pbc": "104", "miit": "云帆出行"}[document_key]
+    at = _app().run()
+    at.switch_page("app_pages/cases.py").run()
+    at.query_params["case"] = case_id(document_key, record_key)
+    at.run()
+
+    assert ("罚款金额针对整个处罚决定，未按违法类型拆分。" in _all_text(at)) is expected

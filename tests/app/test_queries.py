@@ -59,6 +59,22 @@ def test_overview_metrics_all_domains(con: duckdb.DuckDBPyConnection) -> None:
     assert metrics["fine_total_cny"] == Decimal("8094178000")
 
 
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        # Three PBC parties share one notice table; didi, cnki, nfra, csrc and shenzhen have one each.
+        (Filters(), 6),
+        (Filters(regulator_families=("PBC",)), 1),
+        # Food safety adds its document; the Hangzhou fine was not parsed, so its document does not count.
+        (Filters(domain=None), 7),
+        (Filters(regulator_families=("MPS",)), 0),
+        (Filters(text="no such party"), 0),
+    ],
+)
+def test_fine_documents(con: duckdb.DuckDBPyConnection, filters: Filters, expected: int) -> None:
+    assert queries.fine_documents(con, filters) == expected
+
+
 def test_overview_metrics_no_match(con: duckdb.DuckDBPyConnection) -> None:
     metrics = queries.overview_metrics(con, Filters(text="no such party"))
 
