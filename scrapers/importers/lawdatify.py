@@ -124,18 +124,7 @@ def _case_document(
         ]
         meta["merged_from"] = [Path(spec["path"]).name for spec, _record, _where in members]
 
-    page_url, fragment = split_fragment(url)
-    meta["upstream_url"] = url
-    meta["record_key"] = fragment
-    return RawDocument.build(
-        source=primary_spec["source"],
-        url=page_url,
-        content=json.dumps(content, ensure_ascii=False),
-        content_type=JSON_CONTENT_TYPE,
-        fetched_at=fetched_at,
-        record_key=fragment,
-        meta=meta,
-    )
+    return _json_document(primary_spec["source"], url, content, fetched_at, meta)
 
 
 def merge_records(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
@@ -174,14 +163,20 @@ def _record_document(
         skipped.append((where, "record has no url"))
         return None
 
+    return _json_document(spec["source"], url, record, fetched_at, _meta(spec))
+
+
+def _json_document(
+    source: str, url: str, content: dict[str, Any], fetched_at: datetime, meta: dict[str, Any]
+) -> RawDocument:
+    """Build the document of one record; a URL fragment (#c2) becomes its record key."""
     page_url, fragment = split_fragment(url)
-    meta = _meta(spec)
     meta["upstream_url"] = url
     meta["record_key"] = fragment
     return RawDocument.build(
-        source=spec["source"],
+        source=source,
         url=page_url,
-        content=json.dumps(record, ensure_ascii=False),
+        content=json.dumps(content, ensure_ascii=False),
         content_type=JSON_CONTENT_TYPE,
         fetched_at=fetched_at,
         record_key=fragment,
