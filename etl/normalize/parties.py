@@ -1,7 +1,7 @@
 """Party names (当事人): cleaning, classification and masking of natural persons.
 
 Natural persons named in decisions are masked by default in everything the
-warehouse and the dashboard show: 「肖鹏」 becomes 「肖某」. The rule that decides
+warehouse and the dashboard show: 「李明」 becomes 「李某」. The rule that decides
 whether a short string is a person is in `looks_like_person`. A person's name has
 2–4 Han characters, starts with a common surname and does not end with an
 organisation suffix, or is already masked by the regulator (张某, 陈某香, 张*, 陈X).
@@ -191,7 +191,7 @@ def looks_like_person(name: str) -> bool:
 def mask_person_name(name: str) -> str:
     """Mask a natural person's name: keep the surname, one 「某」 per other character.
 
-    「肖鹏」 gives 「肖某」, 「欧阳娜娜」 gives 「欧阳某某」. Names already masked (张某, X某,
+    「李明」 gives 「李某」, 「欧阳娜娜」 gives 「欧阳某某」. Names already masked (张某, X某,
     ***) and single characters come back unchanged. In names in other scripts the
     first character stays and every other letter or digit becomes 「*」.
     """
@@ -210,7 +210,7 @@ def mask_person_name(name: str) -> str:
 def mask_names_in_text(text: str, names: list[str]) -> str:
     """Replace every occurrence of the given real names in a text with their masked forms.
 
-    Longer names are matched first, so 「肖鹏飞」 is not masked as 「肖某飞」 when 「肖鹏」 is
+    Longer names are matched first, so 「李明辉」 is not masked as 「李某飞」 when 「李明」 is
     also given. Empty and already masked names are ignored.
     """
     replacements = {
@@ -305,7 +305,7 @@ def _bracketed_person(cleaned: str, raw: str, mask_persons: bool) -> Party | Non
 
 
 def _organisation(cleaned: str, raw: str, mask_persons: bool) -> Party | None:
-    """Classify an organisation, masking an operator's name in brackets (吴氏美容美发中心（宋屿江）)."""
+    """Classify an organisation, masking an operator's name in brackets (吴氏美容美发中心（王小明）)."""
     match = TRAILING_BRACKET.match(cleaned)
     head = match["head"] if match else cleaned
     unbracketed = cleaned.replace("（", "").replace("）", "")

@@ -8,7 +8,7 @@ the text (confiscation, fine and their total can all appear), so both stay raw h
 party is taken only where the text names it in a known form, else left empty:
 
 - 「当事人：XXX」 in decision texts (行政处罚决定书);
-- a 行政处罚信息公开表 title that starts with the party (「肖鹏销售…案」);
+- a 行政处罚信息公开表 title that starts with the party (「李明销售…案」);
 - 「查处XXX有限公司…」 in news, when exactly one organisation is named that way;
 - in a round-up case, the organisation after 查处, the organisation that starts the case
   heading, or an anonymised person after 查处 (「查处朱某…」).
@@ -338,7 +338,7 @@ def is_roundup_title(title: str) -> bool:
 
 
 def party_from_title(title: str) -> str:
-    """Return the party a 行政处罚信息公开表 title starts with (「肖鹏销售…案」), or ""."""
+    """Return the party a 行政处罚信息公开表 title starts with (「李明销售…案」), or ""."""
     patterns = load_patterns()["cases"]
     text = title.strip()
     if not text or text.startswith(tuple(patterns["title_non_party_starts"])):

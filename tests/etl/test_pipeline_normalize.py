@@ -55,14 +55,14 @@ def test_unmatched_violation_item_adds_other():
 
 def test_person_masked_in_title_and_text():
     case = normalize_draft(_draft(
-        party_raw="肖鹏", title="肖鹏销售侵犯注册商标专用权的商品案", text="当事人肖鹏销售商品。",
+        party_raw="李明", title="李明销售侵犯注册商标专用权的商品案", text="当事人李明销售商品。",
         regulator_raw="泸州市市场监督管理局",
     ))
 
-    assert case.party_name == "肖某"
+    assert case.party_name == "李某"
     assert case.party_type == "individual"
-    assert "肖鹏" not in case.title
-    assert "肖鹏" not in case.text
+    assert "李明" not in case.title
+    assert "李明" not in case.text
 
 
 def test_generic_regulator_refined_from_title():
