@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -45,19 +45,17 @@ LOCAL_MARKET_REGULATOR = re.compile(r"[\u4e00-\u9fa5]{2,14}?(?:市场监督管�
 
 @dataclass
 class EtlResult:
-    """Cases of one run, the parse status of each document and warning counts by kind."""
+    """Cases of one run, the parse status of each document and the sources seen."""
 
     cases: list[Case] = field(default_factory=list)
     statuses: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     sources: set[str] = field(default_factory=set)
-    warnings_by_kind: Counter = field(default_factory=Counter)
 
 
 def run_etl(documents: Iterable[RawDocument], mask_persons: bool = True, progress: bool = False) -> EtlResult:
     """Parse and normalize every document; see the module docstring for failure handling."""
     result = EtlResult()
     drafts: list[CaseDraft] = []
-    drafts_per_document: Counter = Counter()
 
     for doc in tqdm(documents, desc="parse", unit="doc", disable=not progress):
         result.sources.add(doc.source)
@@ -68,7 +66,6 @@ def run_etl(documents: Iterable[RawDocument], mask_persons: bool = True, progres
             result.statuses[doc.document_id] = ("failed", f"{type(error).__name__}: {error}"[:500])
             continue
         drafts.extend(doc_drafts)
-        drafts_per_document[doc.document_id] += len(doc_drafts)
         result.statuses[doc.document_id] = ("parsed", None) if doc_drafts else ("empty", "no case in document")
 
     kept, superseded = resolve_overlaps(drafts)
@@ -89,7 +86,6 @@ def run_etl(documents: Iterable[RawDocument], mask_persons: bool = True, progres
             )
         seen_ids.add(case.case_id)
         result.cases.append(case)
-        result.warnings_by_kind.update(w.kind for w in case.parse_warnings)
 
     logger.info(
         "etl finished: documents=%d drafts=%d superseded=%d cases=%d",
@@ -323,7 +319,7 @@ def _amounts(draft: CaseDraft, text: str):
 
     The upstream `fines` lists of one dataset hold every amount found in a page, so a
     confiscation or a total can stand beside the fine. A single listed amount is taken
-    as the fine only when the text speaks of a fine (罚款); several are left unset
+    as the fine only when the text mentions a fine (罚款). Several are left unset
     with an `amount_ambiguous` warning rather than guessed.
     """
     warnings: list[ParseWarning] = []

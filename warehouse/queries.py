@@ -202,7 +202,7 @@ def fine_documents(con: duckdb.DuckDBPyConnection, f: Filters) -> int:
     """Count the distinct source documents of the filtered cases with a fine.
 
     One published document can carry several fined cases (a PBC notice table lists
-    one row per party), so this tells how many publications the fine figures rest on.
+    one row per party), so the count shows how many publications the fine figures rest on.
     """
     where, params = _where(f)
     return con.execute(

@@ -18,6 +18,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from contextlib import contextmanager
 from typing import Iterator
 
 import pytest
@@ -173,6 +174,22 @@ def _launch(playwright: object, dashboard: str) -> tuple[object, object]:
     return browser, context.new_page()
 
 
+@contextmanager
+def _opened_page(dashboard: str, path: str, ready_selector: str) -> Iterator[object]:
+    """Yield a settled page of the dashboard once `ready_selector` shows; close Chromium after."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser, page = _launch(playwright, dashboard)
+        try:
+            page.goto(f"{dashboard}{path}")  # type: ignore[attr-defined]
+            page.wait_for_selector(ready_selector, timeout=ELEMENT_WAIT_MS)  # type: ignore[attr-defined]
+            _settle(page)
+            yield page
+        finally:
+            browser.close()  # type: ignore[attr-defined]
+
+
 def _case_count(page: object) -> str:
     return page.locator('[data-testid="stMetricValue"]').first.inner_text()  # type: ignore[attr-defined]
 
@@ -192,62 +209,35 @@ def _pick(page: object, label: str, option: str) -> None:
 
 
 def test_language_switch_keeps_filters(dashboard: str) -> None:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser, page = _launch(playwright, dashboard)
-        try:
-            page.goto(f"{dashboard}/")
-            page.wait_for_selector('[data-testid="stMetricValue"]', timeout=ELEMENT_WAIT_MS)
-            _settle(page)
-            page.get_by_text("English", exact=True).click()
-            _settle(page)
-            domain = _sidebar_widget(page, "stSelectbox", "Domain").locator("input").input_value()
-            _pick(page, "Province", "Guangdong")
-            cases_in_guangdong = _case_count(page)
-        finally:
-            browser.close()
+    with _opened_page(dashboard, "/", '[data-testid="stMetricValue"]') as page:
+        page.get_by_text("English", exact=True).click()
+        _settle(page)
+        domain = _sidebar_widget(page, "stSelectbox", "Domain").locator("input").input_value()
+        _pick(page, "Province", "Guangdong")
+        cases_in_guangdong = _case_count(page)
 
     assert domain == "Data security and personal information"
     assert cases_in_guangdong == "3"
 
 
 def test_trends_dimension_after_language_switch(dashboard: str) -> None:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser, page = _launch(playwright, dashboard)
-        try:
-            page.goto(f"{dashboard}/trends")
-            page.wait_for_selector(".js-plotly-plot", timeout=ELEMENT_WAIT_MS)
-            _settle(page)
-            page.get_by_text("English", exact=True).click()
-            _settle(page)
-            dimension = page.locator('[data-testid="stMain"] [data-testid="stSelectbox"] input').first.input_value()
-        finally:
-            browser.close()
+    with _opened_page(dashboard, "/trends", ".js-plotly-plot") as page:
+        page.get_by_text("English", exact=True).click()
+        _settle(page)
+        dimension = page.locator('[data-testid="stMain"] [data-testid="stSelectbox"] input').first.input_value()
 
     assert dimension == "Industry"
 
 
 def test_clear_filters_resets_widgets(dashboard: str) -> None:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser, page = _launch(playwright, dashboard)
-        try:
-            page.goto(f"{dashboard}/")
-            page.wait_for_selector('[data-testid="stMetricValue"]', timeout=ELEMENT_WAIT_MS)
-            _settle(page)
-            _pick(page, "省份", "广东省")
-            page.get_by_role("button", name="清除筛选").click()
-            _settle(page)
-            provinces_after_clear = _sidebar_widget(page, "stMultiSelect", "省份").inner_text()
-            cases_after_clear = _case_count(page)
-            _pick(page, "监管机构", "中国人民银行")
-            cases_of_pbc = _case_count(page)
-        finally:
-            browser.close()
+    with _opened_page(dashboard, "/", '[data-testid="stMetricValue"]') as page:
+        _pick(page, "省份", "广东省")
+        page.get_by_role("button", name="清除筛选").click()
+        _settle(page)
+        provinces_after_clear = _sidebar_widget(page, "stMultiSelect", "省份").inner_text()
+        cases_after_clear = _case_count(page)
+        _pick(page, "监管机构", "中国人民银行")
+        cases_of_pbc = _case_count(page)
 
     assert "广东省" not in provinces_after_clear
     assert cases_after_clear == "15"
