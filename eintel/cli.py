@@ -1,13 +1,14 @@
-"""The `eintel` command: import → load → app, and `demo` for all three.
+"""The `eintel` command: crawl or import → load → app, `demo` for import to app, and `schedule`.
 
+    eintel crawl [SOURCE ...] [--full] [--set NAME=VALUE]
     eintel import [--archive DIR] [--no-archive] [--sample | --no-sample]
-    eintel load [--source NAME ...]
+    eintel load [--source NAME ...] [--replay]
     eintel stats
     eintel app [--port N]
     eintel demo [--archive DIR] [--no-app]
 
-Every stage reads what the previous one stored in the warehouse (EINTEL_DB), so each
-can be rerun alone.
+Every stage reads what the previous one stored (the crawl archive EINTEL_CRAWL_ARCHIVE,
+the warehouse EINTEL_DB), so each can be rerun alone.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from eintel.settings import REPO_ROOT, get_settings
 
@@ -92,7 +94,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    """Parse and normalize the stored raw documents into cases."""
+    """Store what the crawlers archived, then parse and normalize the raw documents into cases."""
     from etl.pipeline import run_etl
     from etl.taxonomy import all_label_rows
     from warehouse.db import connect
@@ -100,10 +102,17 @@ def cmd_load(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     db = _db_path(args)
-    if not db.exists():
-        return _error(f"warehouse file not found: {db}; run `eintel import` first")
+    crawl_archive = _crawl_archive_path(args)
+    has_crawls = (crawl_archive / "index.sqlite3").exists()
+    if args.replay and not has_crawls:
+        return _error(f"no crawl archive at {crawl_archive}; run `eintel crawl` first or name it with --crawl-archive")
+    if not db.exists() and not has_crawls:
+        return _error(f"warehouse file not found: {db}; run `eintel import` or `eintel crawl` first")
 
     with connect(db) as con:
+        if has_crawls:
+            _store_crawled_documents(con, crawl_archive, replay=args.replay)
+
         stored_sources = [row[0] for row in con.execute("SELECT DISTINCT source FROM raw_documents ORDER BY 1").fetchall()]
         unknown = sorted(set(args.source or []) - set(stored_sources))
         if unknown:
@@ -111,7 +120,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 
         documents = list(iter_raw_documents(con, args.source or None))
         if not documents:
-            return _error("no raw documents to load; run `eintel import` first")
+            return _error("no raw documents to load; run `eintel import` or `eintel crawl` first")
 
         result = run_etl(documents, mask_persons=settings.mask_persons, progress=sys.stderr.isatty())
         sources = sorted(set(args.source or []) | result.sources)
@@ -125,6 +134,84 @@ def cmd_load(args: argparse.Namespace) -> int:
     for status, count in sorted(report.statuses.items()):
         print(f"  documents {status}: {count}")
     return 0
+
+
+def _crawl_archive_path(args: argparse.Namespace) -> Path:
+    value = getattr(args, "crawl_archive", None)
+    return Path(value).resolve() if value else get_settings().crawl_archive_path
+
+
+def _store_crawled_documents(con: Any, crawl_archive: Path, replay: bool) -> None:
+    """Copy the archive's new responses (all of them with replay) into the raw layer, and its crawl runs."""
+    from scrapers.archive import CrawlArchive
+    from scrapers.documents import iter_raw_documents as iter_archived_documents
+    from warehouse.load import archive_watermark, remove_source, set_archive_watermark, store_crawl_runs
+    from warehouse.load import store_raw_documents
+
+    key = str(crawl_archive)
+    with CrawlArchive(crawl_archive) as archive:
+        if replay:
+            for source in sorted({run["source"] for run in archive.crawl_runs()}):
+                removed, _ = remove_source(con, source)
+                if removed:
+                    print(f"  replay: removed {removed} stored documents of {source}")
+        after = 0 if replay else archive_watermark(con, key)
+        last_id = archive.max_response_id()
+        documents = list(iter_archived_documents(archive, after_id=after))
+        report = store_raw_documents(con, documents)
+        set_archive_watermark(con, key, last_id)
+        store_crawl_runs(con, archive.crawl_runs())
+    print(
+        f"crawled documents: {report.inserted} new, {report.updated} updated, {report.unchanged} unchanged "
+        f"(archive responses {after + 1}..{last_id})"
+    )
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    """Crawl sources into the archive, then copy the run records into the warehouse."""
+    from scrapers.archive import ArchiveError
+    from scrapers.base import ConfigError
+    from scrapers.runner import CrawlSetupError, available_sources, parse_setting, run_crawl
+
+    if args.list:
+        for source in available_sources():
+            print(source)
+        return 0
+    try:
+        overrides = dict(parse_setting(text) for text in args.set or [])
+        summaries = run_crawl(
+            args.sources,
+            _crawl_archive_path(args),
+            full=args.full,
+            overrides=overrides,
+            config_dir=Path(args.config_dir).resolve() if args.config_dir else None,
+            items_path=Path(args.items).resolve() if args.items else None,
+            progress=sys.stderr.isatty(),
+        )
+    except (CrawlSetupError, ConfigError, ArchiveError) as error:
+        return _error(str(error))
+
+    print(f"{'source':<16}{'status':<15}{'pages':>7}{'new':>7}{'updated':>9}{'errors':>8}")
+    for run in summaries:
+        print(f"{run.source:<16}{run.status:<15}{run.pages:>7}{run.new_items:>7}{run.updated_items:>9}{run.errors:>8}")
+    if not args.no_warehouse:
+        _copy_crawl_runs(args)
+    return 0 if all(run.status == "ok" for run in summaries) else 1
+
+
+def _copy_crawl_runs(args: argparse.Namespace) -> None:
+    import duckdb
+
+    from scrapers.archive import CrawlArchive
+    from warehouse.db import WarehouseError, connect
+    from warehouse.load import store_crawl_runs
+
+    try:
+        with CrawlArchive(_crawl_archive_path(args)) as archive, connect(_db_path(args)) as con:
+            store_crawl_runs(con, archive.crawl_runs())
+    except (WarehouseError, duckdb.Error) as error:
+        # The crawl itself succeeded; the next `eintel load` copies the runs.
+        logger.warning("Could not copy crawl runs into the warehouse %s: %s", _db_path(args), error)
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
@@ -185,6 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--sample", action="store_true",
                        help="import the built-in sample even when the archive is imported (default: only without it)")
 
+    def add_crawl_archive_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--crawl-archive", help="crawl archive folder (default: EINTEL_CRAWL_ARCHIVE or data/crawl)")
+
     def add_app_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--port", type=int, default=8501, help="TCP port of the dashboard (default 8501)")
         p.add_argument("--address", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -193,12 +283,28 @@ def build_parser() -> argparse.ArgumentParser:
     add_import_options(p)
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("load", help="parse and normalize raw documents into cases")
+    p = sub.add_parser("load", help="store crawled responses, then parse and normalize raw documents into cases")
     p.add_argument(
         "--source", action="append",
-        help="only this source (repeatable): lawdatify_cases, lawdatify_appviol, lawdatify_batches, pbc, sample",
+        help="only this source (repeatable), e.g. lawdatify_cases, pbc, nfra, sample",
     )
+    p.add_argument("--replay", action="store_true",
+                   help="rebuild the crawled sources' raw documents from the whole crawl archive, without crawling")
+    add_crawl_archive_option(p)
     p.set_defaults(func=cmd_load)
+
+    p = sub.add_parser("crawl", help="crawl sources into the raw response archive (all sources when none is named)")
+    p.add_argument("sources", nargs="*", metavar="SOURCE", help="spider names; see --list")
+    p.add_argument("--list", action="store_true", help="print the available sources and stop")
+    p.add_argument("--full", action="store_true",
+                   help="refetch every list and detail page instead of stopping at what the archive holds")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE",
+                   help="override a Scrapy setting for this run (repeatable), e.g. DOWNLOAD_DELAY=2")
+    p.add_argument("--config-dir", help="folder of <source>.yaml files that replace the spiders' own data files")
+    p.add_argument("--items", help="also write the parsed items to this JSON Lines file")
+    p.add_argument("--no-warehouse", action="store_true", help="do not copy the run records into the warehouse")
+    add_crawl_archive_option(p)
+    p.set_defaults(func=cmd_crawl)
 
     p = sub.add_parser("stats", help="print field coverage and parse warnings")
     p.set_defaults(func=cmd_stats)
@@ -211,7 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_import_options(p)
     add_app_options(p)
     p.add_argument("--no-app", action="store_true", help="build the warehouse and stop")
-    p.set_defaults(func=cmd_demo, source=None)
+    p.set_defaults(func=cmd_demo, source=None, replay=False)
     return parser
 
 

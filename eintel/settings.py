@@ -7,6 +7,8 @@
 | EINTEL_SAMPLE | data/sample | built-in sample data set |
 | EINTEL_LANG | zh | dashboard language, zh or en |
 | EINTEL_MASK_PERSONS | true | mask natural persons' names in cases |
+| EINTEL_CRAWL_ARCHIVE | data/crawl | folder where the crawlers archive raw responses |
+| EINTEL_SCHEDULE | scrapers/schedule.yaml | cron expression per source for `eintel schedule` |
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ class Settings(BaseSettings):
     sample: Path = Field(Path("data/sample"), description="built-in sample data set")
     lang: Literal["zh", "en"] = Field("zh", description="dashboard language")
     mask_persons: bool = Field(True, description="mask natural persons' names")
+    crawl_archive: Path = Field(Path("data/crawl"), description="archive of crawled raw responses")
+    schedule: Path = Field(Path("scrapers/schedule.yaml"), description="crawl schedule per source")
 
     def resolve(self, path: Path) -> Path:
         return path if path.is_absolute() else (REPO_ROOT / path).resolve()
@@ -46,6 +50,14 @@ class Settings(BaseSettings):
     @property
     def sample_path(self) -> Path:
         return self.resolve(self.sample)
+
+    @property
+    def crawl_archive_path(self) -> Path:
+        return self.resolve(self.crawl_archive)
+
+    @property
+    def schedule_path(self) -> Path:
+        return self.resolve(self.schedule)
 
 
 @cache

@@ -362,3 +362,57 @@ def replace_labels(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple[str, str
     except Exception:
         con.execute("ROLLBACK")
         raise
+
+
+def store_crawl_runs(con: duckdb.DuckDBPyConnection, runs: Sequence[dict[str, object]]) -> int:
+    """Insert or update crawl_runs rows (as the crawl archive returns them); return the row count."""
+    rows = [
+        (
+            run["run_id"], run["source"], _parse_time(run["started_at"]), _parse_time(run.get("finished_at")),
+            run["pages"], run["new_items"], run["updated_items"], run["errors"], run["status"],
+            run.get("message") or "", bool(run.get("full_crawl")),
+        )
+        for run in runs
+    ]
+    if not rows:
+        return 0
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.executemany(
+            """
+            INSERT INTO crawl_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (run_id) DO UPDATE SET
+                finished_at = excluded.finished_at, pages = excluded.pages, new_items = excluded.new_items,
+                updated_items = excluded.updated_items, errors = excluded.errors,
+                status = excluded.status, message = excluded.message
+            """,
+            rows,
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return len(rows)
+
+
+def archive_watermark(con: duckdb.DuckDBPyConnection, archive: str) -> int:
+    """Id of the last crawl-archive response stored from `archive`, 0 when none was."""
+    row = con.execute("SELECT last_response_id FROM crawl_archive_loads WHERE archive = ?", [archive]).fetchone()
+    return int(row[0]) if row else 0
+
+
+def set_archive_watermark(con: duckdb.DuckDBPyConnection, archive: str, last_response_id: int) -> None:
+    con.execute(
+        """
+        INSERT INTO crawl_archive_loads VALUES (?, ?, ?)
+        ON CONFLICT (archive) DO UPDATE SET last_response_id = excluded.last_response_id, loaded_at = excluded.loaded_at
+        """,
+        [archive, last_response_id, _utcnow()],
+    )
+
+
+def _parse_time(value: object) -> datetime | None:
+    if value is None or value == "":
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return _naive_utc(moment)

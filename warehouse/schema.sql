@@ -75,6 +75,29 @@ CREATE TABLE IF NOT EXISTS load_runs (
     parse_warnings    INTEGER NOT NULL
 );
 
+-- One row per crawl run of a source, copied from the crawl archive by `eintel crawl` and
+-- `eintel load`. status: running / ok / shape_changed / failed / interrupted.
+CREATE TABLE IF NOT EXISTS crawl_runs (
+    run_id          VARCHAR PRIMARY KEY,
+    source          VARCHAR NOT NULL,
+    started_at      TIMESTAMP NOT NULL,
+    finished_at     TIMESTAMP,
+    pages           INTEGER NOT NULL,
+    new_items       INTEGER NOT NULL,
+    updated_items   INTEGER NOT NULL,
+    errors          INTEGER NOT NULL,
+    status          VARCHAR NOT NULL,
+    message         VARCHAR NOT NULL,
+    full_crawl      BOOLEAN NOT NULL
+);
+
+-- How far the warehouse has read each crawl archive (its responses table id).
+CREATE TABLE IF NOT EXISTS crawl_archive_loads (
+    archive           VARCHAR PRIMARY KEY,
+    last_response_id  BIGINT NOT NULL,
+    loaded_at         TIMESTAMP NOT NULL
+);
+
 -- Analytics views. event_date is the decision date, or the publication date when the
 -- decision date is unknown. event_month is NULL for year-only dates, so that monthly
 -- charts do not pile year-only records onto January.
@@ -117,4 +140,22 @@ SELECT
     min(event_date) AS first_date,
     max(event_date) AS last_date
 FROM v_cases
+GROUP BY source;
+
+-- Per crawled source: the last run, the last successful run and the failures so far.
+CREATE OR REPLACE VIEW v_source_health AS
+SELECT
+    source,
+    arg_max(status, started_at) AS last_status,
+    max(started_at) AS last_run_at,
+    max(finished_at) FILTER (WHERE status = 'ok') AS last_success_at,
+    arg_max(pages, started_at) AS last_pages,
+    arg_max(new_items, started_at) AS last_new_items,
+    arg_max(updated_items, started_at) AS last_updated_items,
+    arg_max(errors, started_at) AS last_errors,
+    arg_max(message, started_at) AS last_message,
+    count(*) AS runs,
+    count(*) FILTER (WHERE status <> 'ok' AND status <> 'running') AS failed_runs,
+    sum(new_items) AS total_new_items
+FROM crawl_runs
 GROUP BY source;

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from etl.models import RawDocument
+from eintel.raw import RawDocument
 from scrapers.importers.lawdatify import import_appviol_docs, import_batches, import_cases
 from scrapers.importers.saved_pages import import_saved_pages
 

@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from etl.models import RawDocument
+from eintel.raw import RawDocument
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from urllib.parse import urljoin
 import lxml.html
 from lxml.etree import ParserError
 
-from etl.models import RawDocument
+from eintel.raw import RawDocument
 
 logger = logging.getLogger(__name__)
 
