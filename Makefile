@@ -6,14 +6,14 @@ BIN     := $(VENV)/bin
 # ARCHIVE=DIR names the folder of saved records; unset, ../shared/data/raw is used when present.
 ARCHIVE_ENV := $(if $(ARCHIVE),EINTEL_ARCHIVE=$(abspath $(ARCHIVE)))
 
-.PHONY: install demo build test browser-deps clean
+.PHONY: install demo build test system-deps browser-deps clean
 
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,ocr]'
 	touch $@
 
 # Build the warehouse from ARCHIVE (or the built-in sample when it is absent) and serve the dashboard.
@@ -27,10 +27,14 @@ build: install
 test: install
 	$(ARCHIVE_ENV) $(BIN)/pytest
 
-# Debian's Chromium and a CJK font for the browser test (needs root).
-browser-deps:
+# Debian packages the tests need (root): Chromium and a CJK font for the browser tests,
+# antiword to read .doc attachments, and LibreOffice Writer to write .doc test files.
+system-deps:
 	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk antiword
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-writer-nogui
+
+browser-deps: system-deps
 
 clean:
 	rm -rf $(VENV) data/eintel.duckdb data/eintel.duckdb.wal

@@ -1,7 +1,8 @@
 """Enforcement Intel dashboard (执法情报台): run with `streamlit run app.py`.
 
 The entry file draws the sidebar (language switch and shared filters), then runs
-the chosen page from app_pages/: Overview (概览), Trends (趋势) and Cases (案例).
+the chosen page from app_pages/: Overview (概览), Trends (趋势), Cases (案例) and
+Data health (数据健康).
 Reads the warehouse named by EINTEL_DB and the default language from EINTEL_LANG.
 """
 
@@ -24,10 +25,13 @@ pages = [
     st.Page("app_pages/overview.py", title=t("nav_overview", lang), icon=":material/dashboard:", url_path="overview", default=True),
     st.Page("app_pages/trends.py", title=t("nav_trends", lang), icon=":material/trending_up:", url_path="trends"),
     st.Page("app_pages/cases.py", title=t("nav_cases", lang), icon=":material/gavel:", url_path="cases"),
+    st.Page("app_pages/health.py", title=t("nav_health", lang), icon=":material/monitor_heart:", url_path="health"),
 ]
 page = st.navigation(pages, position="top")
 
-common.stop_without_warehouse(lang)
+# Crawl runs reach the warehouse before any case does, so the health page also opens
+# on a warehouse without cases and can show why a crawl brought none.
+common.stop_without_warehouse(lang, allow_empty=page.url_path == "health")
 
 st.session_state["filters"] = common.sidebar_filters(lang)
 page.run()

@@ -72,6 +72,9 @@ _QUERIES: dict[str, Callable[..., Any]] = {
         queries.search_cases,
         queries.case_detail,
         queries.labels,
+        queries.source_health,
+        queries.recent_crawl_runs,
+        queries.raw_document_statuses,
     )
 }
 
@@ -134,10 +137,10 @@ def warehouse_problem() -> str | None:
     return None if count else "empty"
 
 
-def stop_without_warehouse(lang: str) -> None:
-    """Explain how to build the warehouse and stop the page when it is missing or empty."""
+def stop_without_warehouse(lang: str, allow_empty: bool = False) -> None:
+    """Explain how to build the warehouse and stop the page when it is missing, or empty unless `allow_empty`."""
     problem = warehouse_problem()
-    if problem is None:
+    if problem is None or (problem == "empty" and allow_empty):
         return
 
     key = "warehouse_missing" if problem == "missing" else "warehouse_empty"

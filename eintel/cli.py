@@ -1,6 +1,7 @@
 """The `eintel` command: crawl or import → load → app, `demo` for import to app, and `schedule`.
 
     eintel crawl [SOURCE ...] [--full] [--set NAME=VALUE]
+    eintel schedule [--config PATH] [--once | --dry-run] [--set NAME=VALUE]
     eintel import [--archive DIR] [--no-archive] [--sample | --no-sample]
     eintel load [--source NAME ...] [--replay]
     eintel stats
@@ -187,6 +188,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             config_dir=Path(args.config_dir).resolve() if args.config_dir else None,
             items_path=Path(args.items).resolve() if args.items else None,
             progress=sys.stderr.isatty(),
+            verbose=args.verbose,
         )
     except (CrawlSetupError, ConfigError, ArchiveError) as error:
         return _error(str(error))
@@ -212,6 +214,13 @@ def _copy_crawl_runs(args: argparse.Namespace) -> None:
     except (WarehouseError, duckdb.Error) as error:
         # The crawl itself succeeded; the next `eintel load` copies the runs.
         logger.warning("Could not copy crawl runs into the warehouse %s: %s", _db_path(args), error)
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    """Crawl each source by its cron expression, then load; the logic is in eintel/schedule.py."""
+    from eintel.schedule import main as run_schedule
+
+    return run_schedule(args)
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
@@ -305,6 +314,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-warehouse", action="store_true", help="do not copy the run records into the warehouse")
     add_crawl_archive_option(p)
     p.set_defaults(func=cmd_crawl)
+
+    p = sub.add_parser("schedule", help="crawl each source by the cron expression in the schedule file, then load")
+    p.add_argument("--config", help="schedule file (default: EINTEL_SCHEDULE or scrapers/schedule.yaml)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--once", action="store_true",
+                      help="crawl every enabled source now, one after the other, load once and exit (for cron)")
+    mode.add_argument("--dry-run", action="store_true", help="print each source's next fire times and exit")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE",
+                   help="override a Scrapy setting in every crawl (repeatable), e.g. DOWNLOAD_DELAY=2")
+    p.add_argument("--config-dir", help="folder of <source>.yaml files passed to every crawl")
+    add_crawl_archive_option(p)
+    p.set_defaults(func=cmd_schedule)
 
     p = sub.add_parser("stats", help="print field coverage and parse warnings")
     p.set_defaults(func=cmd_stats)

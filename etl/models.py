@@ -7,7 +7,7 @@ each draft into a validated `Case`. Amounts are in yuan (CNY).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 

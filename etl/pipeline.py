@@ -36,7 +36,7 @@ from etl.taxonomy.classify import (
 logger = logging.getLogger(__name__)
 
 # Sources whose violation labels are MIIT/CAC app problem labels, not free text.
-APP_LABEL_SOURCES = frozenset({"lawdatify_appviol"})
+APP_LABEL_SOURCES = frozenset({"lawdatify_appviol", "miit"})
 
 # A local market regulator named in a title or text (「江苏省苏州市市场监管局公布…」),
 # used when the issuer field holds only the placeholder 「地方市场监管局」.
@@ -75,9 +75,10 @@ def run_etl(documents: Iterable[RawDocument], mask_persons: bool = True, progres
         if draft.document_id not in kept_documents:
             result.statuses[draft.document_id] = ("superseded", reason)
 
+    persons = persons_by_document(kept) if mask_persons else {}
     seen_ids: set[str] = set()
     for draft in tqdm(kept, desc="normalize", unit="case", disable=not progress):
-        case = normalize_draft_safely(draft, mask_persons)
+        case = normalize_draft_safely(draft, mask_persons, persons.get(draft.document_id, ()))
         if case.case_id in seen_ids:
             # Two drafts of one document with the same record key: keep both, apart.
             case = case.model_copy(update={"case_id": stable_id(case.case_id, len(seen_ids))})
@@ -94,10 +95,31 @@ def run_etl(documents: Iterable[RawDocument], mask_persons: bool = True, progres
     return result
 
 
-def normalize_draft_safely(draft: CaseDraft, mask_persons: bool = True) -> Case:
+def persons_by_document(drafts: list[CaseDraft]) -> dict[str, tuple[str, ...]]:
+    """Real names of the natural persons who are parties in each document.
+
+    A decision against a company often names its staff, who are parties of their own cases;
+    their names are masked in every case of the document, not only in their own.
+    """
+    # NOTE: a person named in the text who is no party of any draft (a witness, a manager)
+    # is not found here and stays unmasked.
+    names: dict[str, set[str]] = defaultdict(set)
+    for draft in drafts:
+        # Parsers that know which parties are persons (a decision's 当事人 lines) list them.
+        names[draft.document_id].update(str(name) for name in draft.extra.get("persons_named", []) if name)
+        if not draft.party_raw:
+            continue
+        party, _ = classify_party(draft.party_raw, mask_persons=False)
+        party_type = party.party_type if party.party_type != "unknown" else draft.party_type_hint
+        if party_type == "individual" and party.name and not party.masked:
+            names[draft.document_id].add(party.name)
+    return {document_id: tuple(sorted(found)) for document_id, found in names.items() if found}
+
+
+def normalize_draft_safely(draft: CaseDraft, mask_persons: bool = True, co_party_persons: Iterable[str] = ()) -> Case:
     """Normalize a draft; on an unexpected error return a bare case that carries the error."""
     try:
-        return normalize_draft(draft, mask_persons)
+        return normalize_draft(draft, mask_persons, co_party_persons)
     except Exception as error:
         logger.error("normalize failed: case_id=%s document_id=%s error=%r", draft.case_id, draft.document_id, error)
         return Case(
@@ -112,8 +134,12 @@ def normalize_draft_safely(draft: CaseDraft, mask_persons: bool = True) -> Case:
         )
 
 
-def normalize_draft(draft: CaseDraft, mask_persons: bool = True) -> Case:
-    """Apply every normalizer to one draft and assemble the validated case."""
+def normalize_draft(draft: CaseDraft, mask_persons: bool = True, co_party_persons: Iterable[str] = ()) -> Case:
+    """Apply every normalizer to one draft and assemble the validated case.
+
+    `co_party_persons` are real names of natural persons who are parties elsewhere in the
+    same document; with `mask_persons` they are masked in this case's texts too.
+    """
     warnings: list[ParseWarning] = []
     extra = draft.extra
 
@@ -127,9 +153,11 @@ def normalize_draft(draft: CaseDraft, mask_persons: bool = True) -> Case:
                                      message="row looks like a heading, not an app or party"))
 
     title, summary, text = draft.title, draft.summary, draft.text
-    if mask_persons and party_type == "individual" and draft.party_raw:
-        real_name = clean_party_name(draft.party_raw)
-        title, summary, text = (mask_names_in_text(value, [real_name]) for value in (title, summary, text))
+    if mask_persons:
+        names = list(co_party_persons)
+        if party_type == "individual" and draft.party_raw:
+            names.append(clean_party_name(draft.party_raw))
+        title, summary, text = (mask_names_in_text(value, names) for value in (title, summary, text))
 
     regulators, regulator_warnings = resolve_regulator(draft.regulator_raw) if draft.regulator_raw else ([], [])
     if any(w.kind == "regulator_generic" for w in regulator_warnings):

@@ -3,6 +3,7 @@
 Layout under the archive folder:
 
     objects/ab/<sha256>.gz   each distinct body once, gzip-compressed, written atomically
+    derived/ab/<sha256>.<key>  results computed from a body (attachment text), reusable
     index.sqlite3            responses (one row per new or changed body per URL), urls
                              (crawl state per URL), pending (requests that failed and are
                              retried first on the next run) and crawl_runs (one row per run)
@@ -234,6 +235,22 @@ class CrawlArchive:
             raise ArchiveError(
                 f"archived body {sha256} is missing ({path}). Run the crawl again with --full to refetch it."
             ) from exc
+
+    def read_derived(self, sha256: str, key: str) -> bytes | None:
+        """A result stored for a body under `key`, or None."""
+        path = self.root / "derived" / sha256[:2] / f"{sha256}.{key}"
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def write_derived(self, sha256: str, key: str, data: bytes) -> None:
+        path = self.root / "derived" / sha256[:2] / f"{sha256}.{key}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        with os.fdopen(handle, "wb") as tmp:
+            tmp.write(data)
+        os.replace(tmp_name, path)
 
     # Crawl state ----------------------------------------------------------------------
 

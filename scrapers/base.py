@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 import scrapy
 import yaml
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -227,6 +228,10 @@ class SourceSpider(scrapy.Spider):
 
     def on_error(self, failure: Failure) -> None:
         request = failure.request
+        if failure.check(IgnoreRequest) and not failure.check(HttpError):
+            # robots.txt forbids it, or another middleware dropped it on purpose.
+            logger.info("Source %s skipped %s: %s", self.name, request.url, failure.getErrorMessage())
+            return
         if failure.check(HttpError):
             message = f"HTTP {failure.value.response.status}"
         else:
@@ -248,6 +253,9 @@ class SourceSpider(scrapy.Spider):
     def run_status(self, reason: str) -> RunStatus:
         if reason != "finished":
             return "failed" if reason not in {"shutdown", "cancelled"} else "interrupted"
+        if self.counts.pages == 0 and self.counts.errors:
+            self.counts.messages.append("no page could be fetched; see the errors above")
+            return "failed"
         if self.shape_problems:
             return "shape_changed"
         if self.list_entries_seen == 0:

@@ -18,12 +18,16 @@ from scrapy.responsetypes import responsetypes
 
 from eintel.raw import ATTACHMENT_CONTENT_TYPE, RawDocument
 from scrapers.archive import ArchivedResponse, CrawlArchive
-from scrapers.attachments import extract_attachment
+from scrapers.attachments import EXTRACTION_VERSION, extract_attachment
 
 logger = logging.getLogger(__name__)
 
-def raw_document(response: ArchivedResponse, body: bytes) -> RawDocument:
-    """Build the raw document of one archived response; its id depends on source and URL only."""
+def raw_document(response: ArchivedResponse, body: bytes, archive: CrawlArchive | None = None) -> RawDocument:
+    """Build the raw document of one archived response; its id depends on source and URL only.
+
+    With an archive, an attachment's extraction result is cached beside the archived body,
+    so a replay does not run OCR or antiword again.
+    """
     meta = {
         "kind": response.kind,
         "status": response.status,
@@ -34,9 +38,9 @@ def raw_document(response: ArchivedResponse, body: bytes) -> RawDocument:
         **response.meta,
     }
     if response.kind == "attachment":
-        extracted = extract_attachment(body, url=response.url, content_type=response.content_type)
-        meta["attachment_format"] = extracted.format
-        content = json.dumps(asdict(extracted), ensure_ascii=False)
+        extracted = _cached_extraction(archive, response, body)
+        meta["attachment_format"] = extracted["format"]
+        content = json.dumps(extracted, ensure_ascii=False)
         content_type = ATTACHMENT_CONTENT_TYPE
     else:
         content, content_type = _decode(response, body)
@@ -61,7 +65,19 @@ def iter_raw_documents(
     for response in archive.iter_responses(sources, after_id=after_id):
         if response.kind == "list":
             continue
-        yield raw_document(response, archive.read_body(response.sha256))
+        yield raw_document(response, archive.read_body(response.sha256), archive)
+
+
+def _cached_extraction(archive: CrawlArchive | None, response: ArchivedResponse, body: bytes) -> dict[str, object]:
+    key = f"attachment-v{EXTRACTION_VERSION}"
+    if archive is not None:
+        cached = archive.read_derived(response.sha256, key)
+        if cached is not None:
+            return json.loads(cached)
+    extracted = asdict(extract_attachment(body, url=response.url, content_type=response.content_type))
+    if archive is not None:
+        archive.write_derived(response.sha256, key, json.dumps(extracted, ensure_ascii=False).encode("utf-8"))
+    return extracted
 
 
 def _decode(response: ArchivedResponse, body: bytes) -> tuple[str, str]:

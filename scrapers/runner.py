@@ -68,6 +68,7 @@ def run_crawl(
     config_dir: Path | None = None,
     items_path: Path | None = None,
     progress: bool = False,
+    verbose: bool = False,
 ) -> list[RunSummary]:
     """Crawl the given sources (all when empty) into the archive and return one summary per source."""
     known = available_sources()
@@ -82,7 +83,18 @@ def run_crawl(
     values.update(overrides or {})
     settings = project_settings(values)
 
-    process = CrawlerProcess(settings, install_root_handler=False)
+    # Show this package's run messages (start, retries, shape changes, end), and Scrapy's
+    # own only when verbose. Scrapy lowers the root logger to NOTSET; the caller's level stays.
+    root_level = logging.root.level
+    if not verbose:
+        logging.disable(logging.INFO)  # Scrapy's start-up banner of versions and settings
+    try:
+        process = CrawlerProcess(settings)
+    finally:
+        logging.disable(logging.NOTSET)
+    logging.root.setLevel(root_level)
+    logging.getLogger("scrapers").setLevel(logging.DEBUG if verbose else logging.INFO)
+    logging.getLogger("scrapy").setLevel(logging.DEBUG if verbose else logging.WARNING)
     bar = _progress_bar() if progress else None
     for source in selected:
         crawler = process.create_crawler(source)

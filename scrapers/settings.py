@@ -53,7 +53,11 @@ EINTEL_CRAWL_ARCHIVE = "data/crawl"
 # Refetch every list page and detail page, ignoring what the archive already holds.
 EINTEL_FULL_CRAWL = False
 
+# No console or code-execution endpoint listens on a port during a crawl.
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+# The eintel command line configures logging; Scrapy adds no handler of its own.
+LOG_INSTALL_ROOT_HANDLER = False
 LOG_LEVEL = "INFO"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"

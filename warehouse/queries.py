@@ -402,3 +402,54 @@ def labels(con: duckdb.DuckDBPyConnection, kind: str, lang: Literal["zh", "en"])
     column = "zh" if lang == "zh" else "en"
     rows = con.execute(f"SELECT code, {column} FROM taxonomy_labels WHERE kind = ? ORDER BY code", [kind]).fetchall()
     return dict(rows)
+
+
+# Crawl health ------------------------------------------------------------------------------
+# crawl_runs stores naive UTC timestamps (started_at, finished_at); the page converts them.
+
+def source_health(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Return one row per crawled source, in name order; empty when no crawl has run.
+
+    Columns of `v_source_health`: source, last_status, last_run_at, last_success_at
+    (NaT when no run ended ok), last_pages, last_new_items, last_updated_items,
+    last_errors, last_message (the last run's failure messages, one per line), runs,
+    failed_runs (runs that ended other than ok, running ones left out) and
+    total_new_items.
+    """
+    return con.execute("SELECT * FROM v_source_health ORDER BY source").df()
+
+
+def recent_crawl_runs(con: duckdb.DuckDBPyConnection, limit: int = 50) -> pd.DataFrame:
+    """Return the `limit` latest crawl runs of every source, newest first.
+
+    Columns: run_id, source, status, started_at, finished_at, duration_seconds (NaN
+    while running), pages, new_items, updated_items, errors, message, full_crawl.
+    """
+    return con.execute(
+        """
+        SELECT
+            run_id, source, status, started_at, finished_at,
+            date_diff('millisecond', started_at, finished_at) / 1000.0 AS duration_seconds,
+            pages, new_items, updated_items, errors, message, full_crawl
+        FROM crawl_runs
+        ORDER BY started_at DESC, source, run_id
+        LIMIT ?
+        """,
+        [limit],
+    ).df()
+
+
+def raw_document_statuses(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Count raw documents per source and parse status (parsed, empty, superseded, failed, pending).
+
+    Columns: source, parse_status, documents; sources in name order, then statuses.
+    Imported and crawled documents both count.
+    """
+    return con.execute(
+        """
+        SELECT source, parse_status, count(*) AS documents
+        FROM raw_documents
+        GROUP BY ALL
+        ORDER BY source, parse_status
+        """
+    ).df()

@@ -232,23 +232,27 @@ def split_parties(raw: str) -> list[str]:
     Separators are 、, ；, ;, ， and line breaks outside brackets, so
     「谢某升（广发银行股份有限公司零售信贷部、零售业务管理部）」 stays whole.
     """
+    return [part.strip() for part in split_outside_brackets(raw, SEPARATORS) if part.strip()]
+
+
+def split_outside_brackets(text: str, separators: str | set[str] | frozenset[str]) -> list[str]:
+    """Split a text at the separator characters that stand outside (full- or half-width) brackets."""
     parts: list[str] = []
     current: list[str] = []
     depth = 0
-    for char in raw or "":
+    for char in text or "":
         if char in OPENING:
             depth += 1
         elif char in CLOSING:
             depth = max(depth - 1, 0)
 
-        if char in SEPARATORS and depth == 0:
+        if char in separators and depth == 0:
             parts.append("".join(current))
             current = []
         else:
             current.append(char)
     parts.append("".join(current))
-
-    return [part.strip() for part in parts if part.strip()]
+    return parts
 
 
 def organisation_type(name: str) -> Literal["company", "institution"] | None:

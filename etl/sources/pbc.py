@@ -21,6 +21,7 @@ import lxml.html
 import yaml
 from lxml.etree import ParserError
 
+from eintel.raw import ATTACHMENT_CONTENT_TYPE
 from etl.models import CaseDraft, RawDocument
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,10 @@ class TableShapeError(ValueError):
     """Raised when a page contains no 行政处罚公示 table with the expected header cells."""
 
 
+class AttachmentUnreadableError(ValueError):
+    """Raised when an attachment could not be turned into text (an image, a damaged file)."""
+
+
 class StubPageError(TableShapeError):
     """Raised when a page is the anti-bot stub 「请开启JavaScript并刷新该页」 instead of the content."""
 
@@ -75,14 +80,24 @@ def parse_penalty_table(html: str, url: str = "") -> list[dict[str, str]]:
     every row and column they span, and empty rows are left out. Raises TableShapeError,
     naming `url` and the missing headers, when no table has every required header.
     """
+    tables = _tables(html)
+    where = url or "the page"
+    if not tables:
+        raise TableShapeError(f"no <table> in {where}. Check whether the page layout changed.")
+    return rows_from_grids([table_grid(table) for table in tables], where)
+
+
+def rows_from_grids(grids: list[list[list[str]]], where: str) -> list[dict[str, str]]:
+    """Return the data rows of the first grid with every required header, keyed by header.
+
+    A grid is a table as rows of cell texts, from an HTML page or an attachment. Raises
+    TableShapeError naming `where` and the missing headers when no grid has them all.
+    """
     shape = load_table_shape()
     required = shape["required_headers"]
     known = required + shape["optional_headers"]
-    tables = _tables(html)
-
     best_missing: list[str] = list(required)
-    for table in tables:
-        grid = table_grid(table)
+    for grid in grids:
         for row_index, row in enumerate(grid):
             headers = [_header_key(cell) for cell in row]
             missing = [header for header in required if header not in headers]
@@ -92,10 +107,6 @@ def parse_penalty_table(html: str, url: str = "") -> list[dict[str, str]]:
                 return _data_rows(grid[row_index + 1:], columns, headers)
             if len(missing) < len(best_missing):
                 best_missing = missing
-
-    where = url or "the page"
-    if not tables:
-        raise TableShapeError(f"no <table> in {where}. Check whether the page layout changed.")
     raise TableShapeError(
         f"no 行政处罚公示 table in {where}: missing header cells {best_missing}. "
         "Check whether the page layout changed and update pbc.yaml."
@@ -105,17 +116,23 @@ def parse_penalty_table(html: str, url: str = "") -> list[dict[str, str]]:
 def parse_document(doc: RawDocument) -> list[CaseDraft]:
     """Parse one PBC detail page into one draft per table row (one party per row).
 
-    Raises StubPageError for the anti-bot stub and TableShapeError when the table is missing.
+    A crawled page whose decisions sit in attachments returns no drafts: the attachments
+    are documents of their own. Raises StubPageError for the anti-bot stub, TableShapeError
+    when the table is missing and AttachmentUnreadableError for an attachment without text.
     """
-    html = doc.content
-    if is_javascript_stub(html):
-        raise StubPageError(f"{doc.url} is the anti-bot JavaScript stub, not the page. Fetch it again.")
-
-    rows = parse_penalty_table(html, url=doc.url)
+    if doc.content_type == ATTACHMENT_CONTENT_TYPE:
+        rows, info = _attachment_rows(doc)
+    else:
+        html = doc.content
+        if is_javascript_stub(html):
+            raise StubPageError(f"{doc.url} is the anti-bot JavaScript stub, not the page. Fetch it again.")
+        if doc.meta.get("fields", {}).get("attachments") and not _tables(html):
+            return []
+        rows = parse_penalty_table(html, url=doc.url)
+        info = page_info(html)
     if not rows:
         logger.warning("PBC penalty table has no rows: url=%s", doc.url)
 
-    info = page_info(html)
     drafts = []
     used_keys: set[str] = set()
     for index, row in enumerate(rows, start=1):
@@ -125,6 +142,16 @@ def parse_document(doc: RawDocument) -> list[CaseDraft]:
         used_keys.add(record_key)
         drafts.append(_row_draft(doc, info, record_key, row))
     return drafts
+
+
+def _attachment_rows(doc: RawDocument) -> tuple[list[dict[str, str]], dict[str, str]]:
+    attachment = doc.json_content()
+    if attachment.get("needs_ocr") or attachment.get("error"):
+        reason = attachment.get("error") or "it is an image or a scan without a text layer and needs OCR"
+        raise AttachmentUnreadableError(f"attachment {doc.url} has no readable table: {reason}")
+    context = doc.meta.get("context", {})
+    info = {"title": context.get("parent_title", ""), "publish_date": context.get("list_date", "")}
+    return rows_from_grids(attachment.get("tables", []), doc.url), info
 
 
 def page_info(html: str) -> dict[str, str]:

@@ -21,7 +21,7 @@ import pytest
 from eintel.settings import get_settings
 from etl.models import Case, LegalBasis, ParseWarning, RawDocument, stable_id
 from warehouse.db import connect
-from warehouse.load import replace_cases, replace_labels, store_raw_documents
+from warehouse.load import replace_cases, replace_labels, store_crawl_runs, store_raw_documents
 
 FETCHED_AT = datetime(2026, 9, 25, 8, 30)
 
@@ -184,6 +184,36 @@ LABELS: list[tuple[str, str, str, str]] = [
 ]
 
 
+# Crawl runs as the crawl archive returns them (ISO times in UTC): pbc ok twice, cac ok
+# then shape_changed, nfra failed on both runs and never succeeded.
+CRAWL_RUNS: list[dict[str, Any]] = [
+    {"run_id": "pbc-1", "source": "pbc", "started_at": "2026-09-23T17:10:00+00:00",
+     "finished_at": "2026-09-23T17:12:30+00:00", "pages": 12, "new_items": 3, "updated_items": 0, "errors": 0,
+     "status": "ok", "message": "", "full_crawl": 0},
+    {"run_id": "pbc-2", "source": "pbc", "started_at": "2026-09-24T17:10:00+00:00",
+     "finished_at": "2026-09-24T17:11:40+00:00", "pages": 4, "new_items": 1, "updated_items": 1, "errors": 0,
+     "status": "ok", "message": "", "full_crawl": 0},
+    {"run_id": "cac-1", "source": "cac", "started_at": "2026-09-23T17:25:00+00:00",
+     "finished_at": "2026-09-23T17:31:05+00:00", "pages": 20, "new_items": 5, "updated_items": 0, "errors": 0,
+     "status": "ok", "message": "", "full_crawl": 1},
+    {"run_id": "cac-2", "source": "cac", "started_at": "2026-09-24T17:25:00+00:00",
+     "finished_at": "2026-09-24T17:26:10+00:00", "pages": 6, "new_items": 0, "updated_items": 0, "errors": 0,
+     "status": "shape_changed",
+     "message": "shape_changed https://www.cac.gov.cn/2026-09/24/c_1727000000000001.htm: no article body found",
+     "full_crawl": 0},
+    {"run_id": "nfra-1", "source": "nfra", "started_at": "2026-09-23T18:25:00+00:00",
+     "finished_at": "2026-09-23T18:25:40+00:00", "pages": 0, "new_items": 0, "updated_items": 0, "errors": 3,
+     "status": "failed", "message": "error https://www.nfra.gov.cn/cn/view/pages/index.html: HTTP 503",
+     "full_crawl": 0},
+    {"run_id": "nfra-2", "source": "nfra", "started_at": "2026-09-24T18:25:00+00:00",
+     "finished_at": "2026-09-24T18:26:00+00:00", "pages": 1, "new_items": 0, "updated_items": 0, "errors": 2,
+     "status": "failed",
+     "message": "error https://www.nfra.gov.cn/cn/view/pages/ItemDetail.html?docId=1201234: HTTP 503\n"
+                "error https://www.nfra.gov.cn/cn/view/pages/ItemDetail.html?docId=1201235: TimeoutError: timed out",
+     "full_crawl": 0},
+]
+
+
 def _raw_documents() -> list[RawDocument]:
     return [
         RawDocument.build(source=source, url=url, content=f"fixture document {key}",
@@ -192,8 +222,8 @@ def _raw_documents() -> list[RawDocument]:
     ]
 
 
-def build_warehouse(path: Path, cases: list[Case] = CASES) -> None:
-    """Write the fixture documents, `cases` and labels into a new warehouse file."""
+def build_warehouse(path: Path, cases: list[Case] = CASES, crawl_runs: list[dict[str, Any]] = CRAWL_RUNS) -> None:
+    """Write the fixture documents, `cases`, labels and `crawl_runs` into a new warehouse file."""
     con = connect(path)
     try:
         documents = _raw_documents()
@@ -201,6 +231,7 @@ def build_warehouse(path: Path, cases: list[Case] = CASES) -> None:
         statuses = {doc.document_id: ("parsed", None) for doc in documents}
         replace_cases(con, cases, sorted({case.source for case in cases}), statuses)
         replace_labels(con, LABELS)
+        store_crawl_runs(con, crawl_runs)
     finally:
         con.close()
 

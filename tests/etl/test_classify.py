@@ -139,6 +139,7 @@ def test_classify_app_problem_labels_table(labels: list[str], expected: list[str
         ("依据该法可处十万元以上一百万元以下罚款。", None, None, "", ["other"]),
         ("依据该法可处十万元以上一百万元以下罚款，决定罚款20万元。", None, None, "", ["fine"]),
         ("对当事人作出警告、罚款5000元的行政处罚。", None, None, "", ["warning", "fine"]),
+        ("对当事人作出警告并罚款5万元的行政处罚。", None, None, "", ["warning", "fine"]),
         ("依据条例处警告或者二千元以下罚款。", None, None, "", ["other"]),
         ("", Decimal("0"), None, "", ["other"]),
         ("", None, None, "", []),

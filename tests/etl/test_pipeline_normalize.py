@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from etl.models import CaseDraft, RawDocument
-from etl.pipeline import normalize_draft, run_etl
+from etl.pipeline import persons_by_document, normalize_draft, run_etl
 
 FETCHED = datetime(2026, 9, 24)
 
@@ -137,3 +137,19 @@ def test_superseded_notice_gives_legal_basis():
     assert [case.source for case in result.cases] == ["lawdatify_appviol"]
     assert result.statuses[notice.document_id][0] == "superseded"
     assert [basis.law for basis in result.cases[0].legal_bases] == ["App违法违规收集使用个人信息行为认定方法"]
+
+
+def test_staff_names_masked_in_company_case():
+    company = _draft(record_key="1", party_raw="示例消费金融股份有限公司",
+                     text="示例消费金融股份有限公司违规查询信用信息，信息科技部负责人李明对此负有责任。")
+    staff = _draft(record_key="2", party_raw="李明（示例消费金融股份有限公司信息科技部）", text="李明对违规查询负有责任。")
+    persons = persons_by_document([company, staff])
+    company_case = normalize_draft(company, co_party_persons=persons["doc1"])
+    staff_case = normalize_draft(staff, co_party_persons=persons["doc1"])
+    unmasked = normalize_draft(company, mask_persons=False, co_party_persons=persons["doc1"])
+
+    assert persons == {"doc1": ("李明",)}
+    assert "李明" not in company_case.text
+    assert "李某" in company_case.text
+    assert "李明" not in staff_case.text
+    assert "李明" in unmasked.text

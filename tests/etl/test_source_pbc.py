@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
+from eintel.raw import ATTACHMENT_CONTENT_TYPE
 from eintel.settings import get_settings
 from etl.models import RawDocument
 from etl.sources import parse_document
 from etl.sources.pbc import (
+    AttachmentUnreadableError,
     StubPageError,
     TableShapeError,
     is_javascript_stub,
@@ -288,3 +291,43 @@ def test_real_page_staff_notes(real_drafts) -> None:
     notes = [draft.extra.get("liability_note", "") for draft in real_drafts[1:]]
 
     assert all("负有责任" in note for note in notes)
+
+
+def attachment_document(payload: dict) -> RawDocument:
+    return RawDocument.build(
+        source="pbc",
+        url="http://www.pbc.gov.cn/attachments/2026-08.xlsx",
+        content=json.dumps(payload, ensure_ascii=False),
+        content_type=ATTACHMENT_CONTENT_TYPE,
+        fetched_at=datetime(2026, 12, 1, tzinfo=timezone.utc),
+        meta={"kind": "attachment", "context": {"parent_title": "行政处罚信息公示表（2026年8月）", "list_date": "2026-08-15"}},
+    )
+
+
+def test_attachment_rows_become_drafts():
+    table = [
+        ["序号", "当事人名称", "行政处罚决定书文号", "违法行为类型", "行政处罚内容", "作出行政处罚决定机关名称", "作出行政处罚决定日期"],
+        ["1", "示例银行股份有限公司某某支行", "银罚决字〔2026〕95号", "违反反洗钱管理规定", "罚款20万元", "中国人民银行", "2026年8月10日"],
+    ]
+    drafts = parse_document(attachment_document({"format": "xlsx", "text": "", "tables": [table], "needs_ocr": False, "error": ""}))
+    assert len(drafts) == 1
+    assert drafts[0].party_raw == "示例银行股份有限公司某某支行"
+    assert drafts[0].decision_number_raw == "银罚决字〔2026〕95号"
+    assert drafts[0].penalty_raw == "罚款20万元"
+    assert drafts[0].title == "行政处罚信息公示表（2026年8月）"
+    assert drafts[0].publish_date_raw == "2026-08-15"
+
+
+def test_image_attachment_unreadable():
+    document = attachment_document({"format": "image", "text": "", "tables": [], "needs_ocr": True, "error": ""})
+    with pytest.raises(AttachmentUnreadableError, match="needs OCR"):
+        parse_document(document)
+
+
+def test_page_with_attachments_gives_no_drafts():
+    document = RawDocument.build(
+        source="pbc", url=PAGE_URL, content="<html><body><p>附件：公示表.xlsx</p></body></html>",
+        content_type="text/html", fetched_at=datetime(2026, 12, 1, tzinfo=timezone.utc),
+        meta={"kind": "detail", "fields": {"attachments": ["http://www.pbc.gov.cn/a.xlsx"]}},
+    )
+    assert parse_document(document) == []

@@ -606,12 +606,12 @@ def test_batches_notice_draft() -> None:
 
 
 def test_registry_unknown_source() -> None:
-    document = make_document("nfra", {"url": "https://www.nfra.gov.cn/a.html"})
+    document = make_document("no_such_source", {"url": "https://example.org/a.html"})
 
     with pytest.raises(UnknownSourceError) as error:
         parse_document(document)
 
-    assert "'nfra'" in str(error.value)
+    assert "'no_such_source'" in str(error.value)
     assert "lawdatify_cases" in str(error.value)
 
 

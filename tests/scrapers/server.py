@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -32,6 +33,8 @@ class FixtureServer:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[LoggedRequest] = []
+        # Seconds to wait before answering each request, to slow a crawl down.
+        self.delay_seconds = 0.0
         self._lock = threading.Lock()
         server = self
 
@@ -74,6 +77,8 @@ class FixtureServer:
         self._httpd.server_close()
 
     def _answer(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
+        if self.delay_seconds:
+            time.sleep(self.delay_seconds)
         with self._lock:
             self.requests.append(LoggedRequest(handler.command, handler.path, handler.headers.get("User-Agent", ""), body))
             route = self.routes.get(handler.path) or self.routes.get(urlsplit(handler.path).path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -10,7 +12,7 @@ import pytest
 
 from scrapers.archive import CrawlArchive
 from tests.realdata import archive_file
-from tests.scrapers.conftest import FIXTURES, run_crawl, run_load, write_config
+from tests.scrapers.conftest import FIXTURES, CrawlResult, run_crawl, run_load, write_config
 from tests.scrapers.server import FixtureServer
 
 COLUMN = "/zhengwugongkai/4081330/4081344/4081407/4081705"
@@ -62,23 +64,44 @@ def configure(server: FixtureServer, workdir: Path) -> None:
     })
 
 
+@dataclass
+class Crawled:
+    result: CrawlResult
+    server: FixtureServer
+    workdir: Path
+
+
+def crawl_column(server: FixtureServer, workdir: Path) -> CrawlResult:
+    serve_column(server, workdir, real_page=None)
+    configure(server, workdir)
+    return run_crawl(["pbc"], workdir)
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
+    """One crawl of the fixture column that the read-only tests share."""
+    server = FixtureServer().start()
+    workdir = tmp_path_factory.mktemp("pbc")
+    yield Crawled(crawl_column(server, workdir), server, workdir)
+    server.stop()
+
+
 @pytest.fixture
-def crawled(server: FixtureServer, tmp_path: Path):
-    serve_column(server, tmp_path, real_page=None)
-    configure(server, tmp_path)
-    return run_crawl(["pbc"], tmp_path)
+def crawled(server: FixtureServer, tmp_path: Path) -> CrawlResult:
+    """A crawl of its own, for tests that change the site and crawl again."""
+    return crawl_column(server, tmp_path)
 
 
-def test_pbc_list_pages_paged(crawled, server: FixtureServer):
-    lists = crawled.of_kind("list")
+def test_pbc_list_pages_paged(shared: Crawled):
+    lists = shared.result.of_kind("list")
     assert [item["fields"]["page"] for item in lists] == [1, 2, 3]
     assert [item["fields"]["entries"] for item in lists] == [3, 4, 0]
     # Page 2 names its next page only in the tagname attribute.
-    assert server.hits(f"{COLUMN}/index_3.html") == 1
+    assert shared.server.hits(f"{COLUMN}/index_3.html") == 1
 
 
-def test_pbc_detail_fields(crawled, server: FixtureServer):
-    item = crawled.by_url(server.url(detail_path("2026110310000000001")))
+def test_pbc_detail_fields(shared: Crawled):
+    item = shared.result.by_url(shared.server.url(detail_path("2026110310000000001")))
     assert item["fields"]["title"] == "银罚决字〔2026〕120号"
     assert item["fields"]["table_rows"] == 2
     assert item["context"]["list_date"] == "2026-11-03"
@@ -86,55 +109,55 @@ def test_pbc_detail_fields(crawled, server: FixtureServer):
     assert item["outcome"] == "new"
 
 
-def test_pbc_retries_503(crawled, server: FixtureServer):
-    item = crawled.by_url(server.url(detail_path("2026071010000000003")))
+def test_pbc_retries_503(shared: Crawled):
+    item = shared.result.by_url(shared.server.url(detail_path("2026071010000000003")))
     assert item["fields"]["table_rows"] == 1
-    assert server.hits(detail_path("2026071010000000003")) == 2
+    assert shared.server.hits(detail_path("2026071010000000003")) == 2
 
 
-def test_pbc_follows_stub_target(crawled, server: FixtureServer):
-    item = crawled.by_url(server.url(detail_path("2026070110000000004") + "?t=1"))
+def test_pbc_follows_stub_target(shared: Crawled):
+    item = shared.result.by_url(shared.server.url(detail_path("2026070110000000004") + "?t=1"))
     assert item["fields"]["title"] == "银罚决字〔2026〕80号"
-    assert item["context"]["stub_url"] == server.url(detail_path("2026070110000000004"))
+    assert item["context"]["stub_url"] == shared.server.url(detail_path("2026070110000000004"))
 
 
-def test_pbc_records_blocked_stub(crawled, server: FixtureServer, tmp_path: Path):
-    blocked_url = server.url(detail_path("2026061210000000006"))
-    assert all(item["url"] != blocked_url for item in crawled.items)
-    with CrawlArchive(tmp_path / "crawl") as archive:
+def test_pbc_records_blocked_stub(shared: Crawled):
+    blocked_url = shared.server.url(detail_path("2026061210000000006"))
+    assert all(item["url"] != blocked_url for item in shared.result.items)
+    with CrawlArchive(shared.workdir / "crawl") as archive:
         pending = archive.pending("pbc")
         run = archive.crawl_runs("pbc")[-1]
     errors = {entry.url: entry.error for entry in pending}
     assert "JavaScript stub" in errors[blocked_url]
     # The real saved page is not served here, so its link answers 404 and waits as pending too.
-    assert "404" in errors[server.url(detail_path(REAL_PAGE_ID))]
+    assert "404" in errors[shared.server.url(detail_path(REAL_PAGE_ID))]
     assert len(errors) == 2
     assert run["errors"] == 2
 
 
-def test_pbc_broken_page_shape_changed(crawled, server: FixtureServer, tmp_path: Path):
-    item = crawled.by_url(server.url(detail_path("2026062010000000005")))
+def test_pbc_broken_page_shape_changed(shared: Crawled):
+    item = shared.result.by_url(shared.server.url(detail_path("2026062010000000005")))
     assert item["fields"]["table_rows"] == 0
-    with CrawlArchive(tmp_path / "crawl") as archive:
+    with CrawlArchive(shared.workdir / "crawl") as archive:
         run = archive.crawl_runs("pbc")[-1]
     assert run["status"] == "shape_changed"
     assert "2026062010000000005" in run["message"]
-    assert crawled.returncode == 1
-    assert "shape changed" in crawled.stderr
+    assert shared.result.returncode == 1
+    assert "shape changed" in shared.result.stderr
 
 
-def test_pbc_attachment_archived(crawled, server: FixtureServer):
-    page = crawled.by_url(server.url(detail_path("2026081510000000002")))
-    attachment_url = server.url("/attachments/2026-08-penalties.xlsx")
+def test_pbc_attachment_archived(shared: Crawled):
+    page = shared.result.by_url(shared.server.url(detail_path("2026081510000000002")))
+    attachment_url = shared.server.url("/attachments/2026-08-penalties.xlsx")
     assert page["fields"]["attachments"] == [attachment_url]
-    attachment = crawled.by_url(attachment_url)
+    attachment = shared.result.by_url(attachment_url)
     assert attachment["kind"] == "attachment"
     assert attachment["context"]["parent_title"] == "中国人民银行行政处罚信息公示表（2026年8月）"
     assert attachment["size"] > 1000
 
 
-def test_pbc_user_agent_names_tool(crawled, server: FixtureServer):
-    agents = {request.user_agent for request in server.requests}
+def test_pbc_user_agent_names_tool(shared: Crawled):
+    agents = {request.user_agent for request in shared.server.requests}
     assert agents == {next(iter(agents))}
     assert "EnforcementIntel" in next(iter(agents))
 
@@ -223,3 +246,62 @@ def test_pbc_real_page_through_spider(server: FixtureServer, tmp_path: Path):
     assert numbers[0] == "银罚决字〔2026〕104号"
     assert numbers[-1] == "银罚决字〔2026〕116号"
     assert runs == 1
+
+
+def test_pbc_pending_retried_next_run(crawled, server: FixtureServer, tmp_path: Path):
+    blocked_path = detail_path("2026061210000000006")
+    server.add(blocked_path, (PAGES / "detail_88.html").read_text(encoding="utf-8").replace("88号", "70号"))
+    second = run_crawl(["pbc"], tmp_path)
+    item = second.by_url(server.url(blocked_path))
+    assert item["outcome"] == "new"
+    assert item["fields"]["title"] == "银罚决字〔2026〕70号"
+    with CrawlArchive(tmp_path / "crawl") as archive:
+        pending_urls = [entry.url for entry in archive.pending("pbc")]
+    assert server.url(blocked_path) not in pending_urls
+
+
+def test_pbc_obeys_robots_txt(server: FixtureServer, tmp_path: Path):
+    serve_clean_column(server)
+    server.add("/robots.txt", f"User-agent: *\nDisallow: {detail_path('2026110310000000001')}\n", "text/plain")
+    configure(server, tmp_path)
+    crawled = run_crawl(["pbc"], tmp_path)
+    assert server.hits(detail_path("2026110310000000001")) == 0
+    assert server.hits(detail_path("2026071010000000003")) == 1
+    assert len(crawled.of_kind("detail")) == 6
+    with CrawlArchive(tmp_path / "crawl") as archive:
+        run = archive.crawl_runs("pbc")[-1]
+        pending = archive.pending("pbc")
+    assert run["errors"] == 0
+    assert pending == []
+
+
+def build_site(server: FixtureServer, workdir: Path) -> None:
+    """A healthy copy of the column for the throughput benchmark."""
+    serve_clean_column(server)
+    configure(server, workdir)
+
+
+def test_pbc_empty_list_shape_changed(server: FixtureServer, tmp_path: Path):
+    server.add(f"{COLUMN}/index.html", (PAGES / "list_3.html").read_bytes())
+    configure(server, tmp_path)
+    crawled = run_crawl(["pbc"], tmp_path)
+    with CrawlArchive(tmp_path / "crawl") as archive:
+        run = archive.crawl_runs("pbc")[-1]
+    assert crawled.returncode == 1
+    assert run["status"] == "shape_changed"
+    assert "first list page of hq has no detail links" in run["message"]
+    assert "WARNING scrapers.base: Source pbc page shape changed" in crawled.stderr
+    assert "shape_changed" in crawled.stdout
+
+
+def test_pbc_unreachable_site_failed(server: FixtureServer, tmp_path: Path):
+    configure(server, tmp_path)
+    server.add(f"{COLUMN}/index.html", b"", status=500)
+    crawled = run_crawl(["pbc"], tmp_path, "--set", "RETRY_TIMES=1")
+    with CrawlArchive(tmp_path / "crawl") as archive:
+        run = archive.crawl_runs("pbc")[-1]
+        pending = [entry.url for entry in archive.pending("pbc")]
+    assert crawled.returncode == 1
+    assert run["status"] == "failed"
+    assert "HTTP 500" in run["message"]
+    assert pending == [server.url(f"{COLUMN}/index.html")]
