@@ -39,7 +39,7 @@ from tests.scrapers.test_spider_pbc import configure as configure_pbc  # noqa: E
 
 
 def build_large_pbc_site(server: FixtureServer, workdir: Path) -> None:
-    """A PBC column of 20 list pages with 20 decisions each (420 pages), for a steadier rate."""
+    """Serve a PBC column of 20 list pages with 20 decisions each (420 pages), for a steadier rate."""
     serve_large_column(server, list_pages=20, per_page=20)
     configure_pbc(server, workdir)
     write_config(workdir / "config", "pbc", {**load_config(workdir / "config" / "pbc.yaml"), "max_list_pages": 25})

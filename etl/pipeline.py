@@ -98,8 +98,8 @@ def run_etl(documents: Iterable[RawDocument], mask_persons: bool = True, progres
 def persons_by_document(drafts: list[CaseDraft]) -> dict[str, tuple[str, ...]]:
     """Real names of the natural persons who are parties in each document.
 
-    A decision against a company often names its staff, who are parties of their own cases;
-    their names are masked in every case of the document, not only in their own.
+    A decision against a company often names its staff, who are parties of their own cases.
+    Their names are masked in every case of the document, not only in their own.
     """
     # NOTE: a person named in the text who is no party of any draft (a witness, a manager)
     # is not found here and stays unmasked.

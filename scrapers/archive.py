@@ -125,7 +125,7 @@ class ArchivedResponse:
 
 @dataclass(frozen=True)
 class UrlState:
-    """What the archive knows of one URL: its last body and HTTP validators."""
+    """Crawl state of one URL: its last body and HTTP validators."""
 
     sha256: str
     fingerprint: str
@@ -237,7 +237,7 @@ class CrawlArchive:
             ) from exc
 
     def read_derived(self, sha256: str, key: str) -> bytes | None:
-        """A result stored for a body under `key`, or None."""
+        """Read the result stored for a body under `key`; None when there is none."""
         path = self.root / "derived" / sha256[:2] / f"{sha256}.{key}"
         try:
             return path.read_bytes()

@@ -176,7 +176,7 @@ class SourceSpider(scrapy.Spider):
         return requests, all_known
 
     def should_follow_next_page(self, page_number: int, all_known: bool, list_url: str) -> bool:
-        """Whether to request list page `page_number + 1` after a page whose entries were all known or not."""
+        """Decide whether to request list page `page_number + 1`, given whether every entry of this page was known."""
         if all_known and not self.full_crawl:
             logger.info("List %s page %d: every entry is already archived; paging stops", list_url, page_number)
             return False

@@ -31,6 +31,7 @@ class ArchivePipeline:
         spider = self.crawler.spider
         if not isinstance(spider, SourceSpider):
             raise TypeError(f"ArchivePipeline needs a SourceSpider, got {type(spider).__name__}")
+
         body: bytes = item.pop("body")
         meta = {
             "context": item["context"],
@@ -49,6 +50,7 @@ class ArchivePipeline:
             run_id=spider.run_id,
             fingerprint=item["fingerprint"],
         )
+
         counts = spider.counts
         counts.pages += 1
         if item["kind"] != "list":
@@ -58,6 +60,7 @@ class ArchivePipeline:
                 counts.updated_items += 1
         spider.archive.update_run(spider.run_id, counts)
         logger.debug("Archived %s %s as %s (%s)", item["kind"], item["url"], digest[:12], outcome)
+
         item["outcome"] = outcome
         item["sha256"] = digest
         item["size"] = len(body)

@@ -2,7 +2,7 @@
 
 List pages are server-rendered HTML whose detail links match `detail_link_pattern`; paging
 follows the 「下一页」 link (its href, or the `tagname` attribute one branch uses). A detail
-page holds one penalty table, or links to .doc/.docx/.xls/.xlsx/.pdf attachments, or images.
+page contains one penalty table, or links to .doc/.docx/.xls/.xlsx/.pdf attachments, or images.
 Any page can come back as the anti-bot stub 「请开启JavaScript并刷新该页」: when its script
 states the target URL in a string literal or an atob() literal, the spider follows it;
 otherwise the page is recorded as blocked and retried on the next run.
@@ -166,8 +166,8 @@ def stub_target(html: str, page_url: str) -> str | None:
 
     Two forms are read: a location assignment with a string literal, and a base64 literal
     passed to atob() that decodes to a URL or an absolute path.
-    NOTE: the obfuscation changed in 2021 and may change again; a script that builds the
-    URL by computation is not evaluated, so such a page is reported as blocked.
+    NOTE: the obfuscation changed in 2021 and may change again. A script that computes the
+    URL is not evaluated, so such a page is reported as blocked.
     """
     scripts = " ".join(Selector(text=html).xpath("//script/text()").getall())
     for literal in ATOB_RE.findall(scripts):

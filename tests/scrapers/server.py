@@ -14,7 +14,7 @@ class Route:
     body: bytes
     content_type: str = "text/html; charset=utf-8"
     status: int = 200
-    # Answer this many requests with 503 before the real body, to exercise retries.
+    # Return 503 to this many requests before the real body, to exercise retries.
     fail_first: int = 0
     headers: dict[str, str] = field(default_factory=dict)
 
@@ -33,7 +33,7 @@ class FixtureServer:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[LoggedRequest] = []
-        # Seconds to wait before answering each request, to slow a crawl down.
+        # Seconds to wait before each response, to slow a crawl down.
         self.delay_seconds = 0.0
         self._lock = threading.Lock()
         server = self

@@ -129,7 +129,7 @@ def test_pbc_records_blocked_stub(shared: Crawled):
         run = archive.crawl_runs("pbc")[-1]
     errors = {entry.url: entry.error for entry in pending}
     assert "JavaScript stub" in errors[blocked_url]
-    # The real saved page is not served here, so its link answers 404 and waits as pending too.
+    # The real saved page is not served here, so its link returns 404 and is kept as pending too.
     assert "404" in errors[shared.server.url(detail_path(REAL_PAGE_ID))]
     assert len(errors) == 2
     assert run["errors"] == 2
@@ -163,7 +163,7 @@ def test_pbc_user_agent_names_tool(shared: Crawled):
 
 
 def serve_clean_column(server: FixtureServer) -> list[str]:
-    """The column of the fixture pages, with every detail link answering a good page."""
+    """The column of the fixture pages, with every detail link returning a good page."""
     html = "text/html; charset=utf-8"
     server.add(f"{COLUMN}/index.html", (PAGES / "list_1.html").read_bytes(), html)
     server.add(f"{COLUMN}/index_2.html", (PAGES / "list_2.html").read_bytes(), html)
