@@ -2,6 +2,7 @@
 PYTHON  ?= python3
 VENV    ?= .venv
 PORT    ?= 8501
+TORCH_VERSION ?= 2.13.0
 BIN     := $(VENV)/bin
 # ARCHIVE=DIR names the folder of saved records; unset, ../shared/data/raw is used when present.
 ARCHIVE_ENV := $(if $(ARCHIVE),EINTEL_ARCHIVE=$(abspath $(ARCHIVE)))
@@ -13,6 +14,8 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	# The CPU build of PyTorch; sentence-transformers would otherwise pull a CUDA build of several GB.
+	$(BIN)/pip install --quiet torch==$(TORCH_VERSION)
 	$(BIN)/pip install --quiet -e '.[test,ocr]'
 	touch $@
 
