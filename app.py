@@ -1,8 +1,8 @@
 """Enforcement Intel dashboard (执法情报台): run with `streamlit run app.py`.
 
 The entry file draws the sidebar (language switch and shared filters), then runs
-the chosen page from app_pages/: Overview (概览), Trends (趋势), Cases (案例) and
-Data health (数据健康).
+the chosen page from app_pages/: Overview (概览), Trends (趋势), Cases (案例), Search
+(检索), Risk match (风险匹配) and Data health (数据健康).
 Reads the warehouse named by EINTEL_DB and the default language from EINTEL_LANG.
 """
 
@@ -25,6 +25,8 @@ pages = [
     st.Page("app_pages/overview.py", title=t("nav_overview", lang), icon=":material/dashboard:", url_path="overview", default=True),
     st.Page("app_pages/trends.py", title=t("nav_trends", lang), icon=":material/trending_up:", url_path="trends"),
     st.Page("app_pages/cases.py", title=t("nav_cases", lang), icon=":material/gavel:", url_path="cases"),
+    st.Page("app_pages/search.py", title=t("nav_search", lang), icon=":material/search:", url_path="search"),
+    st.Page("app_pages/match.py", title=t("nav_match", lang), icon=":material/fact_check:", url_path="match"),
     st.Page("app_pages/health.py", title=t("nav_health", lang), icon=":material/monitor_heart:", url_path="health"),
 ]
 page = st.navigation(pages, position="top")

@@ -28,7 +28,7 @@ from app_pages.i18n import (
 )
 from eintel.settings import get_settings
 from warehouse import queries
-from warehouse.db import WarehouseError, connect
+from warehouse.db import WarehouseError, WarehouseLockedError, connect
 from warehouse.queries import Filters
 
 logger = logging.getLogger(__name__)
@@ -37,6 +37,8 @@ T = TypeVar("T")
 
 # Query results are cached this long, so a reloaded warehouse shows up within ten minutes.
 CACHE_TTL_SECONDS = 600
+# Seconds a page waits for a running load to release the warehouse file.
+READ_LOCK_WAIT_SECONDS = 30.0
 
 ALL_DOMAINS = "all"
 DEFAULT_DOMAIN = "data_protection"
@@ -53,6 +55,8 @@ LABELLED_WIDGET_KEYS: tuple[str, ...] = (
     *MULTISELECT_FILTERS.values(),
     "trends_dimension",
     "case_pick",
+    "search_mode",
+    "match_restrict",
 )
 
 _QUERIES: dict[str, Callable[..., Any]] = {
@@ -90,26 +94,28 @@ def warehouse_path() -> Path:
     return settings.resolve(Path(override)) if override else settings.db_path
 
 
-def _close(con: duckdb.DuckDBPyConnection) -> None:
-    con.close()
+def _open(path: str) -> duckdb.DuckDBPyConnection:
+    """Open a read-only connection for one query; the caller closes it.
 
-
-# A read-only connection holds a shared lock on the file, which keeps a writer such as
-# `eintel load` out. The TTL closes the connection, so a reload waits at most this long.
-@st.cache_resource(ttl=CACHE_TTL_SECONDS, on_release=_close, show_spinner=False)
-def _connection(path: str) -> duckdb.DuckDBPyConnection:
-    logger.info("opening warehouse read-only: path=%s", path)
-    return connect(path, read_only=True)
+    A read-only connection holds a lock that keeps a writer such as `eintel load` out, so
+    the dashboard holds one only while a query runs (results are cached). While a load
+    writes, opening waits up to READ_LOCK_WAIT_SECONDS.
+    """
+    return connect(path, read_only=True, wait_seconds=READ_LOCK_WAIT_SECONDS)
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def _cached_query(path: str, name: str, args: tuple[Any, ...]) -> Any:
-    # A cursor is a connection of its own, so concurrent sessions do not share one.
-    cursor = _connection(path).cursor()
+    con = _open(path)
     try:
-        return _QUERIES[name](cursor, *args)
+        return _QUERIES[name](con, *args)
     finally:
-        cursor.close()
+        con.close()
+
+
+def warehouse_cursor(path: str) -> duckdb.DuckDBPyConnection:
+    """Return a new read-only connection to `path`; the caller closes it soon, because it blocks loads."""
+    return _open(path)
 
 
 def query(fn: Callable[..., T], *args: Any) -> T:
@@ -120,10 +126,13 @@ def query(fn: Callable[..., T], *args: Any) -> T:
 
 
 def warehouse_problem() -> str | None:
-    """Return why the warehouse cannot be shown ("missing" or "empty"), or None when it has cases."""
+    """Return why the warehouse cannot be shown ("missing", "busy" or "empty"), or None when it has cases."""
     path = warehouse_path()
     try:
-        cursor = _connection(str(path)).cursor()
+        cursor = _open(str(path))
+    except WarehouseLockedError as error:
+        logger.warning("warehouse is locked by a writer: path=%s error=%s", path, error)
+        return "busy"
     except (WarehouseError, duckdb.Error) as error:
         logger.warning("warehouse cannot be opened: path=%s error=%s", path, error)
         return "missing"
@@ -143,6 +152,9 @@ def stop_without_warehouse(lang: str, allow_empty: bool = False) -> None:
     if problem is None or (problem == "empty" and allow_empty):
         return
 
+    if problem == "busy":
+        st.warning(t("warehouse_busy", lang, path=warehouse_path()))
+        st.stop()
     key = "warehouse_missing" if problem == "missing" else "warehouse_empty"
     st.error(t(key, lang, path=warehouse_path()))
     st.markdown(t("warehouse_build_help", lang))

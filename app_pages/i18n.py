@@ -8,13 +8,15 @@ warehouse stores those as bare codes or Chinese canonical names.
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+
+from nlp import formatting
 
 logger = logging.getLogger(__name__)
 
@@ -23,9 +25,6 @@ LANGUAGES: tuple[Lang, ...] = ("zh", "en")
 LANGUAGE_NAMES: dict[str, str] = {"zh": "中文", "en": "English"}
 
 _STRINGS_FILE = Path(__file__).with_name("strings.yaml")
-
-_WAN = Decimal(10_000)
-_YI = Decimal(100_000_000)
 
 
 def is_missing(value: Any) -> bool:
@@ -80,31 +79,15 @@ def regulator_label(name: str | None, lang: str) -> str:
     return load_strings()["regulators"].get(name, name)
 
 
-def _trim(value: Decimal, places: int) -> str:
-    """Format with thousands separators and at most `places` decimals, dropping trailing zeros."""
-    text = f"{value:,.{places}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
-
-
 def format_cny(value: Decimal | float | int | None, lang: str, compact: bool = True) -> str:
     """Format an amount in yuan: 1,712.4万元 / 80.26亿元 in zh, CNY 17,124,000 in en.
 
     `compact=False` keeps every fen in zh too (16,217.47元), for a case's own amounts.
-    None formats as a dash.
+    None and NaN format as a dash.
     """
     if is_missing(value):
         return "—"
-    amount = Decimal(str(value))
-
-    if lang != "zh":
-        return f"CNY {_trim(amount, 2)}"
-    if compact and abs(amount) >= _YI:
-        return f"{_trim(amount / _YI, 2)}亿元"
-    if compact and abs(amount) >= _WAN:
-        return f"{_trim(amount / _WAN, 2)}万元"
-    return f"{_trim(amount, 2)}元"
+    return formatting.format_cny(value, lang, compact)
 
 
 def format_share(value: float | None) -> str:
@@ -129,18 +112,4 @@ def format_date(value: date | None, precision: str | None, lang: str) -> str:
     """
     if is_missing(value):
         return "—"
-    if isinstance(value, datetime):
-        value = value.date()
-
-    if lang == "zh":
-        if precision == "year":
-            return f"{value.year}年"
-        if precision == "month":
-            return f"{value.year}年{value.month}月"
-        return f"{value.year}年{value.month}月{value.day}日"
-
-    if precision == "year":
-        return f"{value.year}"
-    if precision == "month":
-        return f"{value.year}-{value.month:02d}"
-    return value.isoformat()
+    return formatting.format_date(value, precision, lang)

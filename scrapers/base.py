@@ -74,11 +74,29 @@ class SourceSpider(scrapy.Spider):
         super().__init__(*args, **kwargs)
         self.config_path = Path(config) if config else SPIDER_DIR / f"{self.name}.yaml"
         self.config = load_config(self.config_path, self.required_config)
+        self.config_key = fingerprint_of(self.config_path.resolve())
         self.max_list_pages = int(self.config.get("max_list_pages", 50))
         self.counts = RunCounts()
         self.list_entries_seen = 0
         self.shape_problems: list[str] = []
         self.blocked_pages: list[str] = []
+
+    @classmethod
+    def configuration_problem(cls, config: dict[str, Any]) -> str | None:
+        """Say why a data file configures nothing to crawl, or return None when it does.
+
+        The default checks a `sites` list: at least one enabled site needs a list URL.
+        """
+        sites = config.get("sites")
+        if sites is None:
+            return None
+        usable = [
+            site for site in sites or []
+            if isinstance(site, dict) and site.get("enabled", True) and (site.get("list_url") or site.get("list_urls"))
+        ]
+        if not usable:
+            return "no enabled site has a list_url; fill in the sites' list URLs first"
+        return None
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SourceSpider:
@@ -94,9 +112,14 @@ class SourceSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[Request]:
         max_attempts = int(self.config.get("max_pending_attempts", 5))
         for pending in self.archive.pending(self.name):
+            if pending.meta.get("config_key", self.config_key) != self.config_key:
+                # Failed under another data file (a test site, an older URL list): not this crawl's.
+                logger.debug("Leaving pending request %s of another data file", pending.url)
+                continue
             if pending.attempts >= max_attempts:
-                logger.warning("Not retrying %s: it failed %d times (last error: %s); the row stays in the pending table",
+                logger.warning("Giving up on %s after %d failed attempts (last error: %s)",
                                pending.url, pending.attempts, pending.error)
+                self.archive.remove_pending(self.name, pending.url)
                 continue
             callback = getattr(self, pending.callback, None)
             if callback is None:
@@ -105,7 +128,8 @@ class SourceSpider(scrapy.Spider):
                 self.archive.remove_pending(self.name, pending.url)
                 continue
             logger.info("Retrying pending request %s (failed %d time(s): %s)", pending.url, pending.attempts, pending.error)
-            yield self.request(pending.url, callback, **pending.meta)
+            options = {key: value for key, value in pending.meta.items() if key != "config_key"}
+            yield self.request(pending.url, callback, **options)
         for request in self.initial_requests():
             yield request
 
@@ -246,6 +270,7 @@ class SourceSpider(scrapy.Spider):
             return
         callback = getattr(request.callback, "__name__", "parse")
         meta = dict(request.meta["eintel"])
+        meta["config_key"] = self.config_key
         self.archive.add_pending(self.name, request.url, callback, meta, error)
 
     # Run health -----------------------------------------------------------------------

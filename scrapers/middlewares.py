@@ -15,7 +15,7 @@ logger = logging.getLogger(__name__)
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
-    """Retry 5xx, 408, 429 and timeouts like Scrapy's RetryMiddleware, but wait between attempts.
+    """Retry 5xx, 408, 429, timeouts and connection errors like Scrapy's RetryMiddleware, but wait between attempts.
 
     The wait before attempt n (counting from 1) is EINTEL_RETRY_BACKOFF_BASE * 2**(n-1)
     seconds, capped at EINTEL_RETRY_BACKOFF_MAX, or the server's Retry-After when it is

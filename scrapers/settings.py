@@ -6,7 +6,7 @@ that to drop the delays against their local server. Defaults:
 - one request at a time per host, at least DOWNLOAD_DELAY (1 s) apart, with AutoThrottle
   raising the delay when a site answers slowly;
 - robots.txt obeyed;
-- 5xx, 408, 429 and timeouts retried RETRY_TIMES times, waiting
+- 5xx, 408, 429, timeouts and connection errors (DNS, refused) retried RETRY_TIMES times, waiting
   EINTEL_RETRY_BACKOFF_BASE * 2**attempt seconds (capped at EINTEL_RETRY_BACKOFF_MAX),
   or the server's Retry-After when it sends one;
 - a User-Agent that names the tool.

@@ -259,6 +259,7 @@ def test_cli_once_and_dry_run_exclusive(capsys: pytest.CaptureFixture[str]) -> N
 
 def test_cli_has_command() -> None:
     assert cli_has_command("crawl") is True
+    assert cli_has_command("embed") is True
     assert cli_has_command("no-such-command") is False
 
 
@@ -340,13 +341,19 @@ def test_once_crawls_and_loads(pbc_site: FixtureServer, tmp_path: Path) -> None:
     db = tmp_path / "eintel.duckdb"
     runs = _warehouse_rows(db, "SELECT source, status, new_items FROM crawl_runs")
     numbers = [row[0] for row in _warehouse_rows(db, "SELECT decision_number FROM cases WHERE source = 'pbc'")]
+    embedded = _warehouse_rows(
+        db, "SELECT count(DISTINCT p.case_id), count(e.passage_id) FROM passages p LEFT JOIN passage_embeddings e USING (passage_id)"
+    )
+    passages = _warehouse_rows(db, "SELECT count(*) FROM passages")[0][0]
 
     assert completed.returncode == 0, completed.stderr[-3000:]
     assert runs == [("pbc", "ok", 7)]
     # Seven detail pages of two table rows each (银罚决字〔2026〕200号 to 206号 and their second rows).
     assert len(numbers) == 14
     assert "银罚决字〔2026〕200号" in numbers
-    assert "Skipping embed" in completed.stderr
+    # `eintel embed` ran after the load: every case has passages, every passage a vector.
+    assert embedded == [(14, passages)]
+    assert "Skipping embed" not in completed.stderr
     assert "Run of the whole schedule succeeded" in completed.stderr
 
 

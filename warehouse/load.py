@@ -351,6 +351,30 @@ def remove_source(con: duckdb.DuckDBPyConnection, source: str) -> tuple[int, int
     return documents, cases
 
 
+def remove_crawled_documents(con: duckdb.DuckDBPyConnection, source: str) -> tuple[int, int]:
+    """Delete the raw documents of a source that came from the crawl archive, and their cases.
+
+    Documents of the same source name stored by `eintel import` (a saved page) stay.
+    Returns (documents, cases) deleted.
+    """
+    crawled = "source = ? AND json_extract(meta, '$.archive_id') IS NOT NULL"
+    con.execute("BEGIN TRANSACTION")
+    try:
+        cases = con.execute(
+            f"SELECT count(*) FROM cases WHERE document_id IN (SELECT document_id FROM raw_documents WHERE {crawled})",
+            [source],
+        ).fetchone()[0]
+        documents = con.execute(f"SELECT count(*) FROM raw_documents WHERE {crawled}", [source]).fetchone()[0]
+        con.execute(f"DELETE FROM cases WHERE document_id IN (SELECT document_id FROM raw_documents WHERE {crawled})", [source])
+        con.execute(f"DELETE FROM raw_documents WHERE {crawled}", [source])
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    logger.info("removed crawled documents: source=%s documents=%d cases=%d", source, documents, cases)
+    return documents, cases
+
+
 def replace_labels(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple[str, str, str, str]]) -> None:
     """Replace the taxonomy labels with rows of (kind, code, zh, en)."""
     con.execute("BEGIN TRANSACTION")

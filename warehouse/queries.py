@@ -210,6 +210,12 @@ def fine_documents(con: duckdb.DuckDBPyConnection, f: Filters) -> int:
     ).fetchone()[0]
 
 
+def filtered_case_ids(con: duckdb.DuckDBPyConnection, f: Filters) -> list[str]:
+    """Return the case_ids of the filtered cases, in case_id order; search restricts its hits to them."""
+    where, params = _where(f)
+    return [row[0] for row in con.execute(f"SELECT c.case_id FROM v_cases AS c WHERE {where} ORDER BY 1", params).fetchall()]
+
+
 def newest_cases(con: duckdb.DuckDBPyConnection, f: Filters, limit: int = 10) -> pd.DataFrame:
     """Return the `limit` newest filtered cases by event date, undated cases last."""
     return search_cases(con, f, limit=limit)

@@ -159,3 +159,30 @@ SELECT
     sum(new_items) AS total_new_items
 FROM crawl_runs
 GROUP BY source;
+
+-- NLP layer, written by `eintel embed` (nlp/embed.py). A passage is a part of one case's
+-- text (or summary when the text is empty): facts, violations or decision.
+-- start_offset/end_offset are character offsets into cases.<field>, end exclusive.
+-- Primary key: passage_id (hash of case_id, field, kind and start_offset).
+-- text_hash is the SHA-256 of text.
+CREATE TABLE IF NOT EXISTS passages (
+    passage_id      VARCHAR PRIMARY KEY,
+    case_id         VARCHAR NOT NULL,
+    field           VARCHAR NOT NULL,
+    kind            VARCHAR NOT NULL,
+    start_offset    INTEGER NOT NULL,
+    end_offset      INTEGER NOT NULL,
+    text            VARCHAR NOT NULL,
+    text_hash       VARCHAR NOT NULL
+);
+
+-- One L2-normalized embedding per passage and model. Primary key: (passage_id, model_id).
+-- text_hash is the hash of the text that was embedded. A row whose hash no longer matches
+-- its passage is stale: searches leave it out and the next `eintel embed` replaces it.
+CREATE TABLE IF NOT EXISTS passage_embeddings (
+    passage_id      VARCHAR NOT NULL,
+    model_id        VARCHAR NOT NULL,
+    text_hash       VARCHAR NOT NULL,
+    embedding       FLOAT[] NOT NULL,
+    PRIMARY KEY (passage_id, model_id)
+);

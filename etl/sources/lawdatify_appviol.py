@@ -48,6 +48,14 @@ def is_suspect_row(app: str, dev: str) -> bool:
     return any(re.search(pattern, app.strip()) for pattern in patterns)
 
 
+def app_row_text(app: str, company: str, version: str = "", store: str = "", problems: list[str] | None = None) -> str:
+    """Render one app row of a notice as the case text, one 「label：value」 line per field."""
+    lines = [f"应用名称：{app}", f"运营者：{company}"]
+    optional = (("版本", version), ("应用来源", store), ("所涉问题", "；".join(problems or [])))
+    lines += [f"{label}：{value}" for label, value in optional if value]
+    return "\n".join(lines)
+
+
 def _row_draft(doc: RawDocument, notice: dict[str, Any], index: int, entry: dict[str, Any]) -> CaseDraft:
     app = _text(entry.get("app"))
     dev = _text(entry.get("dev"))
@@ -67,6 +75,7 @@ def _row_draft(doc: RawDocument, notice: dict[str, Any], index: int, entry: dict
     draft = _base_draft(doc, notice, row_record_key(index, app, dev), extra)
     draft.party_raw = dev
     draft.violation_raw = [_text(label) for label in entry.get("probs") or [] if _text(label)]
+    draft.text = app_row_text(app, dev, extra["version"], extra["store"], draft.violation_raw)
     return draft
 
 

@@ -36,6 +36,7 @@ from etl.models import CaseDraft, RawDocument
 from etl.normalize.chinese_numerals import parse_chinese_integer
 from etl.sources.lawdatify_appviol import (
     NOTICE_RECORD_KEY,
+    app_row_text,
     is_suspect_row,
     row_record_key,
 )
@@ -405,13 +406,11 @@ def row_draft(doc: RawDocument, notice: Notice, index: int, row: AppRow, row_tot
     if is_suspect_row(row.app, row.company):
         extra["suspect_row"] = True
 
-    lines = [f"应用名称：{row.app}", f"运营者：{row.company}"]
-    lines += [f"{label}：{value}" for label, value in (("版本", row.version), ("应用来源", row.store), ("所涉问题", "；".join(row.problems))) if value]
     draft = base_draft(doc, notice, row_record_key(index, row.app, row.company), extra)
     draft.party_raw = row.company
     draft.party_type_hint = "company" if row.company else None
     draft.violation_raw = row.problems
-    draft.text = "\n".join(lines)
+    draft.text = app_row_text(row.app, row.company, row.version, row.store, row.problems)
     return draft
 
 

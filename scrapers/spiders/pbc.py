@@ -53,7 +53,7 @@ class PbcSpider(SourceSpider):
         entries = list(self.list_entries(response, context))
         if not entries and context["page"] == 1:
             self.shape_changed(response, f"first list page of {context['site']} has no detail links "
-                               f"matching {self.config['detail_link_pattern']!r}")
+                               f"matching {self.config['detail_link_pattern']}")
         elif not entries:
             logger.info("List %s page %d has no entries; paging ends", context["list_url"], context["page"])
         yield self.document(response, {"entries": len(entries), "page": context["page"]})

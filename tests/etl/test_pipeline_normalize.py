@@ -153,3 +153,13 @@ def test_staff_names_masked_in_company_case():
     assert "李某" in company_case.text
     assert "李明" not in staff_case.text
     assert "李明" in unmasked.text
+
+
+def test_staff_affiliation_kept_in_text():
+    staff = _draft(record_key="2", party_raw="王小明（青禾数科有限公司信息科技部）",
+                   text="当事人名称：王小明（青禾数科有限公司信息科技部）\n备注：王小明已缴纳罚款")
+    case = normalize_draft(staff)
+
+    assert "王小明" not in case.text
+    assert "王某某（青禾数科有限公司信息科技部）" in case.text
+    assert "备注：王某某已缴纳罚款" in case.text

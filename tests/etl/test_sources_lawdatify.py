@@ -498,6 +498,16 @@ def test_appviol_one_draft_per_row() -> None:
     assert drafts[0].record_key == row_record_key(0, "甲商城", "甲科技有限公司")
 
 
+def test_appviol_row_text() -> None:
+    notice = make_notice([app_row("乙助手", "乙网络科技有限公司", ["强制频繁过度索取权限", "违规收集个人信息"])])
+
+    [draft] = parse_document(make_document("lawdatify_appviol", notice))
+
+    assert "应用名称：乙助手" in draft.text
+    assert "运营者：乙网络科技有限公司" in draft.text
+    assert "所涉问题：强制频繁过度索取权限；违规收集个人信息" in draft.text
+
+
 @pytest.mark.parametrize(
     ("field", "expected"),
     [

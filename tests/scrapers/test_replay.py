@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
+
+from eintel.raw import RawDocument
+from warehouse.db import connect
+from warehouse.load import store_raw_documents
 
 from tests.scrapers.conftest import run_crawl, run_load
 from tests.scrapers.server import FixtureServer
@@ -52,3 +57,22 @@ def test_replay_without_archive_fails(tmp_path: Path):
     result = run_load(tmp_path, "--replay")
     assert result.returncode == 2
     assert "no crawl archive" in result.stderr
+
+
+def test_replay_keeps_imported_documents(server: FixtureServer, tmp_path: Path):
+    serve_clean_column(server)
+    configure(server, tmp_path)
+    run_crawl(["pbc"], tmp_path)
+    saved_page = RawDocument.build(
+        source="pbc", url="https://www.pbc.gov.cn/saved/index.html", content="<html></html>",
+        content_type="text/html", fetched_at=datetime(2026, 9, 24, tzinfo=timezone.utc),
+    )
+    with connect(tmp_path / "eintel.duckdb") as con:
+        store_raw_documents(con, [saved_page])
+
+    replayed = run_load(tmp_path, "--replay")
+    assert replayed.returncode == 0, replayed.stderr
+    with duckdb.connect(str(tmp_path / "eintel.duckdb"), read_only=True) as con:
+        urls = {row[0] for row in con.execute("SELECT url FROM raw_documents WHERE source = 'pbc'").fetchall()}
+    assert "https://www.pbc.gov.cn/saved/index.html" in urls
+    assert len(urls) == 8

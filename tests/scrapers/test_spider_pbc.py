@@ -11,6 +11,8 @@ import openpyxl
 import pytest
 
 from scrapers.archive import CrawlArchive
+from scrapers.base import SPIDER_DIR, load_config
+from etl.sources.pbc import load_table_shape
 from tests.realdata import archive_file
 from tests.scrapers.conftest import FIXTURES, CrawlResult, run_crawl, run_load, write_config
 from tests.scrapers.server import FixtureServer
@@ -57,7 +59,7 @@ def configure(server: FixtureServer, workdir: Path) -> None:
         "sites": [{"id": "hq", "name": "中国人民银行", "list_url": server.url(f"{COLUMN}/index.html")}],
         "detail_link_pattern": r"/\d{6,}/\d{12,}/index\.html$",
         "next_page_texts": ["下一页"],
-        "table_headers": ["当事人名称", "行政处罚决定书文号", "违法行为类型", "行政处罚内容"],
+        "table_headers": load_config(SPIDER_DIR / "pbc.yaml")["table_headers"],
         "attachment_extensions": [".doc", ".docx", ".xls", ".xlsx", ".pdf"],
         "javascript_stub_markers": ["请开启JavaScript并刷新该页"],
         "max_list_pages": 10,
@@ -305,3 +307,30 @@ def test_pbc_unreachable_site_failed(server: FixtureServer, tmp_path: Path):
     assert run["status"] == "failed"
     assert "HTTP 500" in run["message"]
     assert pending == [server.url(f"{COLUMN}/index.html")]
+
+
+def test_pbc_headers_match_etl():
+    spider_headers = load_config(SPIDER_DIR / "pbc.yaml")["table_headers"]
+    assert spider_headers == load_table_shape()["required_headers"]
+
+
+def test_pbc_pending_of_other_config_left(server: FixtureServer, tmp_path: Path):
+    serve_clean_column(server)
+    configure(server, tmp_path)
+    missing = detail_path("2026110310000000001")
+    del server.routes[missing]
+    first = run_crawl(["pbc"], tmp_path)
+    assert first.returncode == 0
+    with CrawlArchive(tmp_path / "crawl") as archive:
+        assert [entry.url for entry in archive.pending("pbc")] == [server.url(missing)]
+
+    # The same site under another data file: the pending request belongs to the first one.
+    other = tmp_path / "other"
+    configure(server, other)
+    (other / "config").rename(tmp_path / "config-b")
+    hits_before = server.hits(missing)
+    result = run_crawl(["pbc"], tmp_path, "--config-dir", str(tmp_path / "config-b"))
+    assert result.returncode == 0, result.stderr
+    assert "Retrying pending request" not in result.stderr
+    # Page 1 still lists the missing entry, so it is requested once as a list entry.
+    assert server.hits(missing) == hits_before + 1
