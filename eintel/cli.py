@@ -382,7 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_app_options(p)
     p.set_defaults(func=cmd_app)
 
-    p = sub.add_parser("demo", help="import, load, report and serve the dashboard")
+    p = sub.add_parser("demo", help="import, load, embed, report and serve the dashboard")
     add_import_options(p)
     add_app_options(p)
     p.add_argument("--no-app", action="store_true", help="build the warehouse and stop")

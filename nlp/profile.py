@@ -294,11 +294,14 @@ class RiskProfile(_ProfileModel):
     @classmethod
     def _number_practices(cls, data: Any) -> Any:
         """Give each practice without an id its position as id (P1, P2 ...)."""
-        if not isinstance(data, dict) or not isinstance(data.get("practices"), list):
+        if not isinstance(data, dict):
+            return data
+        entries = _as_list(data.get("practices"))
+        if not isinstance(entries, list):
             return data
         practices = [
             {**entry, "id": f"P{index + 1}"} if isinstance(entry, dict) and entry.get("id") in (None, "") else entry
-            for index, entry in enumerate(data["practices"])
+            for index, entry in enumerate(entries)
         ]
         return {**data, "practices": practices}
 

@@ -45,6 +45,30 @@ def add_search_command(sub: Any) -> None:
     p.set_defaults(func=run_search)
 
 
+# Filter option -> (Filters field, SQL listing the values the warehouse holds).
+FILTER_VALUES = {
+    "--regulator": ("regulators", "SELECT DISTINCT regulator FROM cases WHERE regulator IS NOT NULL"),
+    "--province": ("provinces", "SELECT DISTINCT province FROM cases WHERE province IS NOT NULL"),
+    "--industry": ("industries", "SELECT DISTINCT industry FROM cases"),
+    "--violation": ("violation_types", "SELECT code FROM taxonomy_labels WHERE kind = 'violation_types'"),
+    "--outcome": ("outcome_types", "SELECT code FROM taxonomy_labels WHERE kind = 'outcome_types'"),
+}
+
+
+def unknown_filter_value(con: Any, filters: Any) -> str | None:
+    """Name the first filter value the warehouse does not know, with the values it does; None when all are known."""
+    for option, (field, sql) in FILTER_VALUES.items():
+        wanted = getattr(filters, field)
+        if not wanted:
+            continue
+        known = sorted(row[0] for row in con.execute(sql).fetchall())
+        for value in wanted:
+            if value not in known:
+                shown = ", ".join(known[:40]) + (" ..." if len(known) > 40 else "")
+                return f"unknown {option} value {value!r}; the warehouse has: {shown}"
+    return None
+
+
 def positive_int(text: str) -> int:
     """Parse a command-line count of at least 1, e.g. of the cases to return."""
     try:
@@ -69,15 +93,19 @@ def run_search(args: argparse.Namespace) -> int:
     from nlp.encoders import EncoderError, load_encoder
     from nlp.search import MissingEmbeddingsError, SearchError, hit_cases, search
     from warehouse.db import WarehouseError, connect
+    from etl.normalize.regions import canonical_province
     from warehouse.queries import Filters
 
     db = Path(args.db).resolve() if args.db else get_settings().db_path
+    if not args.query.strip():
+        return _error("the query is empty; give the words to search for, e.g. eintel search \"人脸识别\"")
+    provinces = [canonical_province(value) or value for value in args.province or ()]
     filters = Filters(
         date_from=args.since,
         date_to=args.until,
         domain=None if args.all_domains else "data_protection",
         regulators=tuple(args.regulator or ()),
-        provinces=tuple(args.province or ()),
+        provinces=tuple(provinces),
         industries=tuple(args.industry or ()),
         violation_types=tuple(args.violation or ()),
         outcome_types=tuple(args.outcome or ()),
@@ -85,6 +113,9 @@ def run_search(args: argparse.Namespace) -> int:
 
     try:
         with connect(db, read_only=True) as con:
+            problem = unknown_filter_value(con, filters)
+            if problem:
+                return _error(problem)
             encoder = None if args.mode == "keyword" else load_encoder(args.model)
             hits = search(con, args.query, filters, k=args.k, mode=args.mode, encoder=encoder)
             cases = hit_cases(con, [hit.case_id for hit in hits])

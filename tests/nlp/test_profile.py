@@ -49,6 +49,13 @@ def test_example_practices_have_statements() -> None:
     assert all(len(practice.statement) > 20 for practice in profile.practices)
 
 
+def test_single_practice_mapping_numbered() -> None:
+    profile = parse_profile("company: 测试公司\nindustry: education\npractices:\n  statement: App首次启动时索要通讯录权限\n")
+
+    assert [practice.id for practice in profile.practices] == ["P1"]
+    assert profile.practices[0].statement == "App首次启动时索要通讯录权限"
+
+
 def test_minimal_profile_defaults() -> None:
     profile = parse_profile(MINIMAL)
 

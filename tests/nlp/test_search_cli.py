@@ -126,3 +126,24 @@ def test_snippet_cuts_around_first_match() -> None:
 
 def test_snippet_keeps_short_text() -> None:
     assert snippet("违规收集", [(2, 4)]) == ("违规收集", [(2, 4)])
+
+
+def test_cli_unknown_filter_value(warehouse: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _search(capsys, warehouse, "个人信息", "--mode", "keyword", "--province", "火星")
+
+    assert code == 2
+    assert "unknown --province value '火星'" in err
+
+
+def test_cli_province_short_name(warehouse: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _search(capsys, warehouse, "个人信息", "--mode", "keyword", "--province", "广东")
+
+    assert "unknown --province" not in err
+    assert code == 0
+
+
+def test_cli_empty_query_rejected(warehouse: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _search(capsys, warehouse, "   ")
+
+    assert code == 2
+    assert "the query is empty" in err
