@@ -342,7 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("sources", nargs="*", metavar="SOURCE", help="spider names; see --list")
     p.add_argument("--list", action="store_true", help="print the available sources and stop")
     p.add_argument("--full", action="store_true",
-                   help="refetch every list and detail page instead of stopping at what the archive holds")
+                   help="refetch every list and detail page, ignoring what the archive already contains")
     p.add_argument("--set", action="append", metavar="NAME=VALUE",
                    help="override a Scrapy setting for this run (repeatable), e.g. DOWNLOAD_DELAY=2")
     p.add_argument("--config-dir", help="folder of <source>.yaml files that replace the spiders' own data files")

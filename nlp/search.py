@@ -5,7 +5,7 @@
   embedding for the encoder's model_id (`eintel embed` writes them).
 - hybrid: reciprocal rank fusion (RRF) of the two passage rankings. The keyword ranking
   counts with the share of the query's tokens that occur in the passages at all, so a
-  query the index barely knows (an English one over Chinese texts) leans on the dense
+  query whose tokens the index barely contains (an English one over Chinese texts) leans on the dense
   ranking instead of on matches of one or two stray words.
 
 A case scores as its best passage, and its hit carries that passage with the spans of

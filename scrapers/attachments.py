@@ -39,9 +39,9 @@ logger = logging.getLogger(__name__)
 EXTRACTION_VERSION = 1
 
 MAX_BODY_BYTES = 50 * 1024 * 1024
-# Pages read from one PDF. A longer PDF is read up to this page, and its error says so.
+# Pages read from one PDF. A longer PDF is read up to this page, and its error states that.
 MAX_PDF_PAGES = 300
-# Sheets read from one workbook and rows read from one sheet. The rest is cut, and the error says so.
+# Sheets read from one workbook and rows read from one sheet. The rest is cut, and the error states that.
 MAX_SHEETS = 50
 MAX_SHEET_ROWS = 50_000
 # Max uncompressed size of all parts of one DOCX or XLSX. Larger files (or ZIP bombs) are not opened.

@@ -2,7 +2,7 @@
 
 The same function serves a fresh crawl (`eintel load`) and a replay of the whole archive
 (`eintel load --replay`), so a replay parses exactly what a crawl would have. Pages and
-JSON responses are decoded the way Scrapy decoded them for the spider; attachments become a
+JSON responses are decoded the way Scrapy decoded them for the spider. Attachments become a
 JSON document with their text and tables (see `scrapers.attachments`).
 """
 

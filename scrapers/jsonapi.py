@@ -35,7 +35,7 @@ def collapse(value: Any) -> str:
 
 
 def count_field(value: Any) -> int:
-    """A JSON count (total, pages) as a non-negative int; 0 when missing or not a number."""
+    """Return a JSON count (total, pages) as a non-negative int, or 0 when it is missing or not a number."""
     try:
         return max(int(value), 0)
     except (TypeError, ValueError):

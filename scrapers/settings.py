@@ -4,7 +4,7 @@ Every value can be overridden per run with `eintel crawl --set NAME=VALUE`; the 
 that to drop the delays against their local server. Defaults:
 
 - one request at a time per host, at least DOWNLOAD_DELAY (1 s) apart, with AutoThrottle
-  raising the delay when a site answers slowly;
+  raising the delay when a site responds slowly;
 - robots.txt obeyed;
 - 5xx, 408, 429, timeouts and connection errors (DNS, refused) retried RETRY_TIMES times, waiting
   EINTEL_RETRY_BACKOFF_BASE * 2**attempt seconds (capped at EINTEL_RETRY_BACKOFF_MAX),

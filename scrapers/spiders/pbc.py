@@ -3,9 +3,9 @@
 List pages are server-rendered HTML whose detail links match `detail_link_pattern`; paging
 follows the 「下一页」 link (its href, or the `tagname` attribute one branch uses). A detail
 page contains one penalty table, or links to .doc/.docx/.xls/.xlsx/.pdf attachments, or images.
-Any page can come back as the anti-bot stub 「请开启JavaScript并刷新该页」: when its script
-states the target URL in a string literal or an atob() literal, the spider follows it;
-otherwise the page is recorded as blocked and retried on the next run.
+Any page can come back as the anti-bot stub 「请开启JavaScript并刷新该页」. When its script
+states the target URL in a string literal or an atob() literal, the spider follows it.
+Otherwise the page is recorded as blocked and retried on the next run.
 """
 
 from __future__ import annotations
@@ -162,7 +162,7 @@ class PbcSpider(SourceSpider):
 
 
 def stub_target(html: str, page_url: str) -> str | None:
-    """The URL an anti-bot stub's script sends the browser to, when it is written in the page.
+    """Find the URL an anti-bot stub's script sends the browser to, when the page spells it out; else None.
 
     Two forms are read: a location assignment with a string literal, and a base64 literal
     passed to atob() that decodes to a URL or an absolute path.

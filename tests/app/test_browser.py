@@ -66,12 +66,12 @@ def _wait_for_health(base_url: str, process: subprocess.Popen[bytes]) -> None:
     pytest.fail(f"streamlit did not answer {base_url}/_stcore/health within {SERVER_START_SECONDS} s")
 
 
-@pytest.fixture
-def dashboard(warehouse_file: Path) -> Iterator[str]:
-    """Serve app.py on a free 127.0.0.1 port against the fixture warehouse; yield its base URL."""
+@contextmanager
+def serve_dashboard(warehouse: Path) -> Iterator[str]:
+    """Serve app.py on a free 127.0.0.1 port against a warehouse file; yield its base URL."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "EINTEL_DB": str(warehouse_file), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    env = {**os.environ, "EINTEL_DB": str(warehouse), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
     env.pop("EINTEL_LANG", None)
     command = [
         sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "app.py"),
@@ -94,6 +94,12 @@ def dashboard(warehouse_file: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture
+def dashboard(warehouse_file: Path) -> Iterator[str]:
+    with serve_dashboard(warehouse_file) as base_url:
+        yield base_url
 
 
 def _save(page: object, tmp_path: Path, name: str) -> Path:

@@ -9,9 +9,6 @@ every request to any other address.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Iterator
 
@@ -19,8 +16,7 @@ import pytest
 
 from nlp.embed import embed_cases
 from nlp.search import default_encoder
-from tests.app.test_browser import CHROMIUM, CHROMIUM_ARGS, ELEMENT_WAIT_MS, REPO_ROOT, _free_port, _save, _settle
-from tests.app.test_browser import _wait_for_health
+from tests.app.test_browser import CHROMIUM, CHROMIUM_ARGS, ELEMENT_WAIT_MS, _save, _settle, serve_dashboard
 from tests.nlp.match_cases import build_match_warehouse
 from warehouse.db import connect
 
@@ -38,29 +34,8 @@ def match_dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with connect(warehouse) as con:
         embed_cases(con, default_encoder())
 
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "EINTEL_DB": str(warehouse), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
-    env.pop("EINTEL_LANG", None)
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "app.py"),
-        "--server.headless", "true",
-        "--server.port", str(port),
-        "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false",
-        "--client.toolbarMode", "minimal",
-    ]
-    process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        _wait_for_health(base_url, process)
+    with serve_dashboard(warehouse) as base_url:
         yield base_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def test_match_page_in_chromium(match_dashboard: str, tmp_path: Path) -> None:

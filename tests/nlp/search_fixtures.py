@@ -2,7 +2,7 @@
 
 The texts are written for these tests (made-up companies and facts) in the shape of
 real decisions and app notices. Each case has a distinct subject, so a query about one
-subject has one correct case. The face-recognition case never says "face" in English,
+subject has one correct case. The face-recognition case never contains "face" in English,
 so an English query reaches it through the dense (multilingual) embeddings only.
 """
 
