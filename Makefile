@@ -41,4 +41,4 @@ system-deps:
 browser-deps: system-deps
 
 clean:
-	rm -rf $(VENV) data/eintel.duckdb data/eintel.duckdb.wal
+	rm -rf $(VENV) data/eintel.duckdb data/eintel.duckdb.wal data/eintel.duckdb.lock data/eintel.duckdb.next data/eintel.duckdb.next.wal

@@ -1,4 +1,4 @@
-"""Shared parts of the dashboard: the cached warehouse connection, cached queries,
+"""Shared parts of the dashboard: the warehouse connection, cached queries,
 the language switch, the sidebar filters and the code-to-label maps.
 
 Reads EINTEL_DB (warehouse file) and EINTEL_LANG (default language) through
@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+import time
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -28,16 +31,17 @@ from app_pages.i18n import (
 )
 from eintel.settings import get_settings
 from warehouse import queries
-from warehouse.db import WarehouseError, WarehouseLockedError, connect
+from warehouse.db import LOCK_RETRY_SECONDS, WarehouseError, WarehouseLockedError
 from warehouse.queries import Filters
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# Query results are cached this long, so a reloaded warehouse shows up within ten minutes.
+# Query results are cached this long. A load that renames a new file over the warehouse
+# shows up at once, because the file's identity is part of the cache key.
 CACHE_TTL_SECONDS = 600
-# Seconds a page waits for a running load to release the warehouse file.
+# Seconds a page waits for a process that writes the warehouse file directly to release it.
 READ_LOCK_WAIT_SECONDS = 30.0
 
 ALL_DOMAINS = "all"
@@ -94,27 +98,124 @@ def warehouse_path() -> Path:
     return settings.resolve(Path(override)) if override else settings.db_path
 
 
-def _open(path: str) -> duckdb.DuckDBPyConnection:
-    """Open a read-only connection for one query; the caller closes it.
+# Name of the attached warehouse in the dashboard's DuckDB instances.
+_ATTACHED_AS = "warehouse"
 
-    A read-only connection holds a lock that keeps a writer such as `eintel load` out, so
-    the dashboard holds one only while a query runs (results are cached). While a load
-    writes, opening waits up to READ_LOCK_WAIT_SECONDS.
+
+@dataclass
+class _Reader:
+    """A read-only DuckDB instance of one warehouse file, and the file's identity when it opened."""
+
+    identity: tuple[int, int, int]
+    connection: duckdb.DuckDBPyConnection
+
+
+# Warehouse path -> its open reader, shared by every session of the server process.
+_readers: dict[str, _Reader] = {}
+_readers_lock = threading.Lock()
+
+
+def _file_identity(path: str) -> tuple[int, int, int]:
+    """Return (st_dev, st_ino, st_mtime_ns): a file renamed over `path` changes the inode."""
+    stat = os.stat(path)
+    return stat.st_dev, stat.st_ino, stat.st_mtime_ns
+
+
+def _missing_file_error(path: str) -> WarehouseError:
+    return WarehouseError(
+        f"warehouse file not found: {path}. Build it with `eintel demo` or "
+        "`eintel import` then `eintel load`, or set EINTEL_DB to an existing file."
+    )
+
+
+def _attach(path: str) -> duckdb.DuckDBPyConnection:
+    """Open a read-only DuckDB instance of its own with the warehouse attached and in use.
+
+    `duckdb.connect(path)` would return the instance another connection of this process
+    already has open for `path`, which keeps reading the old file after a writer renamed
+    a new one over it. An in-memory instance that attaches the file always opens the file
+    now at `path`. While a process writes the file directly (not through a renamed copy),
+    attaching waits up to READ_LOCK_WAIT_SECONDS, then raises WarehouseLockedError.
     """
-    return connect(path, read_only=True, wait_seconds=READ_LOCK_WAIT_SECONDS)
+    if not os.path.exists(path):
+        raise _missing_file_error(path)
+
+    deadline = time.monotonic() + READ_LOCK_WAIT_SECONDS
+    while True:
+        con = duckdb.connect(":memory:")
+        try:
+            con.execute(f"ATTACH ? AS {_ATTACHED_AS} (READ_ONLY)", [path])
+            con.execute(f"USE {_ATTACHED_AS}")
+            return con
+        except duckdb.IOException as error:
+            con.close()
+            if "lock" not in str(error).lower():
+                raise WarehouseError(
+                    f"cannot open the warehouse file {path}: {error}. Point EINTEL_DB at a DuckDB file "
+                    "built by `eintel demo`."
+                ) from error
+            if time.monotonic() >= deadline:
+                raise WarehouseLockedError(
+                    f"the warehouse file {path} is in use by another process that writes it directly: {error}. "
+                    "Reload the page when it finishes."
+                ) from error
+            logger.info("Warehouse %s is locked by a writer; retrying", path)
+            time.sleep(LOCK_RETRY_SECONDS)
+        except duckdb.Error:
+            con.close()
+            raise
+
+
+def _open(path: str) -> duckdb.DuckDBPyConnection:
+    """Return a new cursor on this process's read-only connection to `path`; the caller closes it.
+
+    The connection stays open between queries, so DuckDB keeps the file's blocks in its
+    buffer cache. It is reopened when the file at `path` changes (another inode, as after
+    the `os.replace` of a load, or another mtime). Queries already running keep reading
+    the old file through their cursors, and its instance closes with the last of them.
+    Each call returns its own cursor, because a DuckDB connection must not be used by
+    two threads at once and Streamlit runs each session in its own thread.
+    NOTE: a process that opens the file for writing directly (not through
+    `warehouse.db.open_for_update`) waits for the dashboard's shared lock for as long as
+    the dashboard runs.
+    """
+    try:
+        identity = _file_identity(path)
+    except FileNotFoundError:
+        with _readers_lock:
+            _readers.pop(path, None)
+        raise _missing_file_error(path) from None
+
+    with _readers_lock:
+        reader = _readers.get(path)
+        if reader is None or reader.identity != identity:
+            if reader is not None:
+                logger.info("Warehouse %s was replaced; reopening it", path)
+            # The identity is read before attaching, so a file replaced meanwhile opens again on the next query.
+            reader = _Reader(identity, _attach(path))
+            _readers[path] = reader
+        cursor = reader.connection.cursor()
+    cursor.execute(f"USE {_ATTACHED_AS}")
+    return cursor
+
+
+def run_query(path: str, name: str, args: tuple[Any, ...]) -> Any:
+    """Run the query `name` of `_QUERIES` on the warehouse at `path`, without the cache."""
+    cursor = _open(path)
+    try:
+        return _QUERIES[name](cursor, *args)
+    finally:
+        cursor.close()
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
-def _cached_query(path: str, name: str, args: tuple[Any, ...]) -> Any:
-    con = _open(path)
-    try:
-        return _QUERIES[name](con, *args)
-    finally:
-        con.close()
+def _cached_query(path: str, identity: tuple[int, int, int] | None, name: str, args: tuple[Any, ...]) -> Any:
+    """Run a query, cached per file version: `identity` is part of the key, so a replaced file misses the cache."""
+    return run_query(path, name, args)
 
 
 def warehouse_cursor(path: str) -> duckdb.DuckDBPyConnection:
-    """Return a new read-only connection to `path`; the caller closes it soon, because it blocks loads."""
+    """Return a new read-only cursor on the warehouse at `path`; the caller closes it."""
     return _open(path)
 
 
@@ -122,7 +223,12 @@ def query(fn: Callable[..., T], *args: Any) -> T:
     """Run a function of `warehouse.queries` on the warehouse, cached per arguments."""
     if fn.__name__ not in _QUERIES:
         raise ValueError(f"{fn.__name__} is not a warehouse query; add it to _QUERIES")
-    return _cached_query(str(warehouse_path()), fn.__name__, args)
+    path = str(warehouse_path())
+    try:
+        identity = _file_identity(path)
+    except FileNotFoundError:
+        identity = None  # run_query raises WarehouseError for the missing file
+    return _cached_query(path, identity, fn.__name__, args)
 
 
 def warehouse_problem() -> str | None:

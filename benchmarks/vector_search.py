@@ -31,6 +31,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.machine import cpu_model  # noqa: E402
 from nlp.vector_index import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M, ExactIndex, HNSWIndex  # noqa: E402
 
 DIMENSION = 512
@@ -75,8 +76,8 @@ def collection(size: int, queries: int, seed: int) -> tuple[np.ndarray, np.ndarr
     return vectors, model.draw(queries)
 
 
-def _timed_search(index: object, queries: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
-    """Search each query alone; return the top-10 rows per query and the latencies in ms."""
+def timed_search(index: object, queries: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """Search each query alone, after one warm-up search; return the top-10 rows per query and the latencies in ms."""
     index.search(queries[0], TOP_K)  # type: ignore[attr-defined]
     results, latencies = [], []
     for query in queries:
@@ -87,7 +88,8 @@ def _timed_search(index: object, queries: np.ndarray) -> tuple[list[np.ndarray],
     return results, np.array(latencies)
 
 
-def _recall(found: list[np.ndarray], truth: list[np.ndarray]) -> float:
+def recall_at_k(found: list[np.ndarray], truth: list[np.ndarray]) -> float:
+    """Return the share of the exact top-10 rows of each query that `found` contains."""
     hits = sum(len(set(a.tolist()) & set(b.tolist())) for a, b in zip(found, truth))
     return hits / (TOP_K * len(truth))
 
@@ -108,7 +110,7 @@ def measure(size: int, query_count: int, seed: int) -> list[dict[str, object]]:
     print(f"{size:,} vectors generated", file=sys.stderr, flush=True)
 
     exact = ExactIndex(vectors)
-    truth, latencies = _timed_search(exact, queries)
+    truth, latencies = timed_search(exact, queries)
     rows = [_row(size, "exact (numpy)", latencies, 1.0, None)]
 
     started = time.perf_counter()
@@ -117,19 +119,10 @@ def measure(size: int, query_count: int, seed: int) -> list[dict[str, object]]:
     print(f"{size:,} vectors: HNSW built in {build_seconds:.0f} s", file=sys.stderr, flush=True)
     for ef_search in EF_SEARCH_VALUES:
         hnsw.ef_search = ef_search
-        found, latencies = _timed_search(hnsw, queries)
-        rows.append(_row(size, f"HNSW (faiss, M={HNSW_M}, efConstruction={HNSW_EF_CONSTRUCTION}, efSearch={ef_search})", latencies, _recall(found, truth), build_seconds))
+        found, latencies = timed_search(hnsw, queries)
+        rows.append(_row(size, f"HNSW (faiss, M={HNSW_M}, efConstruction={HNSW_EF_CONSTRUCTION}, efSearch={ef_search})", latencies, recall_at_k(found, truth), build_seconds))
     return rows
 
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def main() -> int:
@@ -144,7 +137,7 @@ def main() -> int:
     import faiss
 
     rows = [row for size in args.sizes for row in measure(size, args.queries, args.seed)]
-    machine = (f"{_cpu_model()}, {len(os.sched_getaffinity(0))} CPUs, {platform.machine()}, "
+    machine = (f"{cpu_model()}, {len(os.sched_getaffinity(0))} CPUs, {platform.machine()}, "
                f"CPython {platform.python_version()}, numpy {np.__version__}, faiss-cpu {faiss.__version__}")
     command = (".venv/bin/python benchmarks/vector_search.py --sizes " + " ".join(map(str, args.sizes))
                + f" --queries {args.queries}")

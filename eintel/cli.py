@@ -29,9 +29,19 @@ from eintel.settings import REPO_ROOT, get_settings
 
 logger = logging.getLogger(__name__)
 
-# Seconds a command that writes the warehouse waits for another process (a load, or the
-# dashboard in the middle of a query) to release the file.
+# Seconds a command that writes the warehouse waits for another writer (a load, an import
+# or an embedding run) to finish. Readers such as the dashboard never make a writer wait.
 LOCK_WAIT_SECONDS = 120.0
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {text!r}")
+    return value
 
 
 def _db_path(args: argparse.Namespace) -> Path:
@@ -50,63 +60,81 @@ def _archive_choice(args: argparse.Namespace) -> tuple[Path, bool]:
     return get_settings().archive_path, "EINTEL_ARCHIVE" in os.environ
 
 
+class _NothingImported(Exception):
+    """Raised inside the warehouse update to discard it when the archive held no known files."""
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     """Store the records of the archive folder and the built-in sample as raw documents."""
+    from collections import Counter
+
     from etl.sources.sample import SOURCE as SAMPLE_SOURCE
     from etl.sources.sample import read_sample
-    from scrapers.importers import import_archive
-    from warehouse.db import connect
-    from warehouse.load import remove_source, store_raw_documents
+    from scrapers.importers import iter_archive
+    from warehouse.db import open_for_update
+    from warehouse.load import StoreReport, remove_source, store_raw_documents
 
     settings = get_settings()
-    documents = []
-    archive_imported = False
-
+    archive: Path | None = None
     if not args.no_archive:
         archive, named = _archive_choice(args)
-        if archive.is_dir():
-            result = import_archive(archive)
-            if not result.documents:
+        if not archive.is_dir():
+            if named:
                 return _error(
-                    f"no known record files in {archive}; it should contain lawdatify/ or pages/ "
-                    "(see the archive listing in scrapers/importers/archive.yaml)"
+                    f"archive folder not found or not a folder: {archive}; name an existing folder with --archive, "
+                    "ARCHIVE= (make) or EINTEL_ARCHIVE, or use --no-archive for the built-in sample"
                 )
-            documents += result.documents
-            archive_imported = True
-            for name, count in sorted(result.files.items()):
-                print(f"  {name}: documents={count}")
-            for name, reason in result.skipped:
-                print(f"  skipped {name}: {reason}")
-        elif named:
-            return _error(
-                f"archive folder not found or not a folder: {archive}; name an existing folder with --archive, "
-                "ARCHIVE= (make) or EINTEL_ARCHIVE, or use --no-archive for the built-in sample"
-            )
-        else:
             print(f"  archive folder {archive} not found; importing the built-in sample only")
+            archive = None
 
-    # The sample repeats facts of the real records, so it is imported only without them.
-    if args.sample or (not archive_imported and not args.no_sample):
-        sample_documents, skipped_lines = read_sample(settings.sample_path / "cases.jsonl")
-        documents += sample_documents
-        print(f"  sample: {len(sample_documents)} documents, {skipped_lines} malformed lines skipped")
+    files: Counter[str] = Counter()
+    skipped: list[tuple[str, str]] = []
+    total = StoreReport()
+    try:
+        with open_for_update(_db_path(args), wait_seconds=LOCK_WAIT_SECONDS) as con:
+            # One dataset at a time: each is stored before the next file is read.
+            for documents, dataset_skipped in iter_archive(archive) if archive else ():
+                skipped += dataset_skipped
+                files.update(str(document.meta.get("archive_path", "")) for document in documents)
+                _add_report(total, store_raw_documents(con, documents))
+            if archive and not files:
+                raise _NothingImported
+            if archive and not args.sample:
+                removed, _ = remove_source(con, SAMPLE_SOURCE)
+                if removed:
+                    print(f"  removed {removed} sample documents stored earlier (the archive holds their facts)")
 
-    with connect(_db_path(args), wait_seconds=LOCK_WAIT_SECONDS) as con:
-        if archive_imported and not args.sample:
-            removed, _ = remove_source(con, SAMPLE_SOURCE)
-            if removed:
-                print(f"  removed {removed} sample documents stored earlier (the archive holds their facts)")
-        report = store_raw_documents(con, documents)
-    print(f"raw documents: {report.inserted} new, {report.updated} updated, {report.unchanged} unchanged")
+            # The sample repeats facts of the real records, so it is imported only without them.
+            if args.sample or (not archive and not args.no_sample):
+                sample_documents, skipped_lines = read_sample(settings.sample_path / "cases.jsonl")
+                _add_report(total, store_raw_documents(con, sample_documents))
+                print(f"  sample: {len(sample_documents)} documents, {skipped_lines} malformed lines skipped")
+    except _NothingImported:
+        return _error(
+            f"no known record files in {archive}; it should contain lawdatify/ or pages/ "
+            "(see the archive listing in scrapers/importers/archive.yaml)"
+        )
+
+    for name, count in sorted(files.items()):
+        print(f"  {name}: documents={count}")
+    for name, reason in skipped:
+        print(f"  skipped {name}: {reason}")
+    print(f"raw documents: {total.inserted} new, {total.updated} updated, {total.unchanged} unchanged")
     return 0
+
+
+def _add_report(total: Any, report: Any) -> None:
+    total.inserted += report.inserted
+    total.updated += report.updated
+    total.unchanged += report.unchanged
 
 
 def cmd_load(args: argparse.Namespace) -> int:
     """Store what the crawlers archived, then parse and normalize the raw documents into cases."""
-    from etl.pipeline import run_etl
+    from etl.pipeline import EtlRun
     from etl.taxonomy import all_label_rows
-    from warehouse.db import connect
-    from warehouse.load import iter_raw_documents, replace_cases, replace_labels
+    from warehouse.db import open_for_update
+    from warehouse.load import count_raw_documents, iter_raw_documents, replace_cases, replace_labels
 
     settings = get_settings()
     db = _db_path(args)
@@ -117,7 +145,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     if not db.exists() and not has_crawls:
         return _error(f"warehouse file not found: {db}; run `eintel import` or `eintel crawl` first")
 
-    with connect(db, wait_seconds=LOCK_WAIT_SECONDS) as con:
+    with open_for_update(db, wait_seconds=LOCK_WAIT_SECONDS) as con:
         if has_crawls:
             _store_crawled_documents(con, crawl_archive, replay=args.replay)
 
@@ -126,13 +154,27 @@ def cmd_load(args: argparse.Namespace) -> int:
         if unknown:
             return _error(f"no raw documents of source {unknown}; stored sources are {stored_sources}")
 
-        documents = list(iter_raw_documents(con, args.source or None))
-        if not documents:
+        selected = args.source or None
+        total = count_raw_documents(con, selected)
+        if not total:
             return _error("no raw documents to load; run `eintel import` or `eintel crawl` first")
 
-        result = run_etl(documents, mask_persons=settings.mask_persons, progress=sys.stderr.isatty())
-        sources = sorted(set(args.source or []) | result.sources)
-        report = replace_cases(con, result.cases, sources, result.statuses)
+        # Documents are read twice through a second cursor while cases are staged on `con`,
+        # so only the batches in flight are in memory, not the whole run.
+        reader = con.cursor()
+        try:
+            run = EtlRun(
+                lambda: iter_raw_documents(reader, selected, in_id_order=False),
+                mask_persons=settings.mask_persons,
+                progress=sys.stderr.isatty(),
+                total=total,
+                workers=args.workers,
+            )
+            run.plan()
+            sources = sorted(set(args.source or []) | run.sources)
+            report = replace_cases(con, run.cases(), sources, run.statuses)
+        finally:
+            reader.close()
         replace_labels(con, all_label_rows())
 
     print(
@@ -216,11 +258,11 @@ def _copy_crawl_runs(args: argparse.Namespace) -> None:
     import duckdb
 
     from scrapers.archive import CrawlArchive
-    from warehouse.db import WarehouseError, connect
+    from warehouse.db import WarehouseError, open_for_update
     from warehouse.load import store_crawl_runs
 
     try:
-        with CrawlArchive(_crawl_archive_path(args)) as archive, connect(_db_path(args), wait_seconds=LOCK_WAIT_SECONDS) as con:
+        with CrawlArchive(_crawl_archive_path(args)) as archive, open_for_update(_db_path(args), wait_seconds=LOCK_WAIT_SECONDS) as con:
             store_crawl_runs(con, archive.crawl_runs())
     except (WarehouseError, duckdb.Error) as error:
         # The crawl itself succeeded; the next `eintel load` copies the runs.
@@ -231,7 +273,7 @@ def cmd_embed(args: argparse.Namespace) -> int:
     """Split the warehouse's cases into passages and embed those without a current vector."""
     from nlp.embed import embed_cases
     from nlp.encoders import EncoderError, load_encoder
-    from warehouse.db import WarehouseError, connect
+    from warehouse.db import WarehouseError, open_for_update
 
     db = _db_path(args)
     if not db.exists():
@@ -239,7 +281,7 @@ def cmd_embed(args: argparse.Namespace) -> int:
     try:
         # Only this command may download a named model; search and matching read local files.
         encoder = load_encoder(args.model, allow_download=True)
-        with connect(db, wait_seconds=LOCK_WAIT_SECONDS) as con:
+        with open_for_update(db, wait_seconds=LOCK_WAIT_SECONDS) as con:
             report = embed_cases(con, encoder, progress=sys.stderr.isatty())
     except (EncoderError, WarehouseError) as error:
         return _error(str(error))
@@ -335,6 +377,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--replay", action="store_true",
                    help="rebuild the crawled sources' raw documents from the whole crawl archive, without crawling")
+    p.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1,
+                   help="processes that parse and normalize (default: the number of CPUs); "
+                        "runs of fewer than 5,000 documents use one")
     add_crawl_archive_option(p)
     p.set_defaults(func=cmd_load)
 
@@ -388,7 +433,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-app", action="store_true", help="build the warehouse and stop")
     p.add_argument("--no-embed", action="store_true",
                    help="skip embedding the cases (search and risk matching then need `eintel embed`)")
-    p.set_defaults(func=cmd_demo, source=None, replay=False, model=None)
+    p.set_defaults(func=cmd_demo, source=None, replay=False, model=None, workers=os.cpu_count() or 1)
     return parser
 
 

@@ -8,10 +8,13 @@ bad record never stops a run and nothing is dropped silently.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import re
-from collections import defaultdict
+from collections import defaultdict, deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterable
+from multiprocessing.pool import AsyncResult, Pool
+from typing import Callable, Iterable, Iterator, TypeVar
 
 from tqdm import tqdm
 
@@ -24,7 +27,7 @@ from etl.normalize.parties import classify_party, clean_party_name, mask_names_i
 from etl.normalize.regions import canonical_province, find_province, province_from_url, province_of_city
 from etl.normalize.regulators import resolve_regulator
 from etl.sources import parse_document
-from etl.sources.overlap import resolve_overlaps
+from etl.sources.overlap import DocumentSummary, OverlapPlan, summarize_document
 from etl.taxonomy.classify import (
     classify_app_problem_labels,
     classify_domain,
@@ -34,6 +37,8 @@ from etl.taxonomy.classify import (
 )
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # Sources whose violation labels are MIIT/CAC app problem labels, not free text.
 APP_LABEL_SOURCES = frozenset({"lawdatify_appviol", "miit"})
@@ -53,46 +58,208 @@ class EtlResult:
 
 
 def run_etl(documents: Iterable[RawDocument], mask_persons: bool = True, progress: bool = False) -> EtlResult:
-    """Parse and normalize every document; see the module docstring for failure handling."""
-    result = EtlResult()
-    drafts: list[CaseDraft] = []
+    """Parse and normalize every document in memory; see `EtlRun` for the steps and failure handling."""
+    documents = list(documents)
+    run = EtlRun(lambda: documents, mask_persons=mask_persons, progress=progress, total=len(documents))
+    run.plan()
+    cases = list(run.cases())
+    return EtlResult(cases=cases, statuses=run.statuses, sources=run.sources)
 
-    for doc in tqdm(documents, desc="parse", unit="doc", disable=not progress):
-        result.sources.add(doc.source)
-        try:
-            doc_drafts = parse_document(doc)
-        except Exception as error:  # one broken document must not stop the run
-            logger.error("parse failed: document_id=%s source=%s url=%s error=%r", doc.document_id, doc.source, doc.url, error)
-            result.statuses[doc.document_id] = ("failed", f"{type(error).__name__}: {error}"[:500])
+
+class EtlRun:
+    """One ETL run that streams: documents are read twice and cases are yielded one by one.
+
+    `plan` parses every document, records its status and keeps only a summary of it for
+    overlap resolution. `cases` reads the documents again, parses those that were kept
+    and yields their normalized cases in document order. Memory stays bounded by the
+    batches in flight and the per-document summaries, not by the run.
+
+    With `workers` > 1 and at least PARALLEL_MIN_DOCUMENTS documents, both passes parse
+    and normalize in that many worker processes; the output is the same as in one process.
+    `read_documents` must return the same documents in the same order on every call.
+    """
+
+    def __init__(
+        self,
+        read_documents: Callable[[], Iterable[RawDocument]],
+        mask_persons: bool = True,
+        progress: bool = False,
+        total: int | None = None,
+        workers: int = 1,
+    ) -> None:
+        self.read_documents = read_documents
+        self.mask_persons = mask_persons
+        self.progress = progress
+        self.total = total
+        self.workers = workers
+        self.statuses: dict[str, tuple[str, str | None]] = {}
+        self.sources: set[str] = set()
+        self.drafts = 0
+        self.overlaps = OverlapPlan()
+
+    def plan(self) -> OverlapPlan:
+        """Parse every document once, record its status and decide the overlaps."""
+        summaries = []
+        documents = tqdm(self.read_documents(), desc="parse", unit="doc", total=self.total, disable=not self.progress)
+        with self._pool() as pool:
+            for result in _map_batches(pool, _plan_batch, documents, BATCHES_IN_FLIGHT * self.workers):
+                self.sources.add(result.source)
+                self.statuses[result.document_id] = result.status
+                self.drafts += result.drafts
+                if result.summary is not None:
+                    summaries.append(result.summary)
+
+        self.overlaps = OverlapPlan.build(summaries)
+        for document_id, reason in self.overlaps.reasons.items():
+            self.statuses[document_id] = ("superseded", reason)
+        return self.overlaps
+
+    def cases(self) -> Iterator[Case]:
+        """Yield the normalized cases of the kept documents; call `plan` first."""
+        seen_ids: set[str] = set()
+        count = 0
+        documents = (
+            doc
+            for doc in tqdm(self.read_documents(), desc="normalize", unit="doc", total=self.total, disable=not self.progress)
+            if self.statuses.get(doc.document_id, ("",))[0] == "parsed"
+        )
+        with self._pool(self.overlaps) as pool:
+            for result in _map_batches(pool, _normalize_batch, documents, BATCHES_IN_FLIGHT * self.workers):
+                if result.failure is not None:
+                    self.statuses[result.document_id] = ("failed", result.failure)
+                for case, record_key in result.cases:
+                    if case.case_id in seen_ids:
+                        # Two drafts of one document with the same record key: keep both, apart.
+                        case = case.model_copy(update={"case_id": stable_id(case.case_id, len(seen_ids))})
+                        case.parse_warnings.append(
+                            ParseWarning(kind="duplicate_record_key", field="case_id", raw=record_key)
+                        )
+                    seen_ids.add(case.case_id)
+                    count += 1
+                    yield case
+
+        logger.info(
+            "etl finished: documents=%d drafts=%d superseded=%d cases=%d",
+            len(self.statuses), self.drafts, len(self.overlaps.winners), count,
+        )
+
+    @contextmanager
+    def _pool(self, overlaps: OverlapPlan | None = None) -> Iterator[Pool | None]:
+        """Start the worker processes, or yield None to work in this process."""
+        parallel = self.workers > 1 and (self.total is None or self.total >= PARALLEL_MIN_DOCUMENTS)
+        settings = (self.mask_persons, overlaps or OverlapPlan())
+        if not parallel:
+            _init_worker(*settings)
+            yield None
+            return
+        # spawn, not fork: the parent holds DuckDB connections and their threads.
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(self.workers, initializer=_init_worker, initargs=settings) as pool:
+            yield pool
+
+
+# Documents sent to a worker process at a time, and the run size below which one process is faster.
+WORKER_BATCH = 200
+PARALLEL_MIN_DOCUMENTS = 5_000
+# Batches per worker sent ahead, so a worker never waits for the next batch.
+BATCHES_IN_FLIGHT = 3
+
+# Settings of the current process's share of an EtlRun, set by `_init_worker`.
+_worker_mask_persons = True
+_worker_overlaps = OverlapPlan()
+
+
+@dataclass
+class _PlanResult:
+    document_id: str
+    source: str
+    status: tuple[str, str | None]
+    drafts: int
+    summary: DocumentSummary | None
+
+
+@dataclass
+class _NormalizeResult:
+    document_id: str
+    cases: list[tuple[Case, str]]
+    failure: str | None = None
+
+
+def _init_worker(mask_persons: bool, overlaps: OverlapPlan) -> None:
+    global _worker_mask_persons, _worker_overlaps
+    _worker_mask_persons = mask_persons
+    _worker_overlaps = overlaps
+
+
+def _map_batches(
+    pool: Pool | None, work: Callable[[list[RawDocument]], list[T]], documents: Iterable[RawDocument], in_flight: int
+) -> Iterator[T]:
+    """Apply `work` to batches of documents, in a pool when there is one, and yield the results in order.
+
+    At most `in_flight` batches wait in the pool. Pool.imap would read the whole input
+    ahead and hold every pending document in memory.
+    """
+    batches = _document_batches(documents, WORKER_BATCH)
+    if pool is None:
+        for batch in batches:
+            yield from work(batch)
+        return
+
+    pending: deque[AsyncResult] = deque()
+    for batch in batches:
+        pending.append(pool.apply_async(work, (batch,)))
+        if len(pending) >= in_flight:
+            yield from pending.popleft().get()
+    while pending:
+        yield from pending.popleft().get()
+
+
+def _document_batches(documents: Iterable[RawDocument], size: int) -> Iterator[list[RawDocument]]:
+    batch: list[RawDocument] = []
+    for doc in documents:
+        batch.append(doc)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _parse_or_failure(doc: RawDocument) -> tuple[list[CaseDraft] | None, str | None]:
+    try:
+        return parse_document(doc), None
+    except Exception as error:  # one broken document must not stop the run
+        logger.error("parse failed: document_id=%s source=%s url=%s error=%r", doc.document_id, doc.source, doc.url, error)
+        return None, f"{type(error).__name__}: {error}"[:500]
+
+
+def _plan_batch(documents: list[RawDocument]) -> list[_PlanResult]:
+    results = []
+    for doc in documents:
+        drafts, failure = _parse_or_failure(doc)
+        if drafts is None:
+            status: tuple[str, str | None] = ("failed", failure)
+        elif drafts:
+            status = ("parsed", None)
+        else:
+            status = ("empty", "no case in document")
+        summary = summarize_document(drafts) if drafts else None
+        results.append(_PlanResult(doc.document_id, doc.source, status, len(drafts or []), summary))
+    return results
+
+
+def _normalize_batch(documents: list[RawDocument]) -> list[_NormalizeResult]:
+    results = []
+    for doc in documents:
+        drafts, failure = _parse_or_failure(doc)
+        if not drafts:
+            results.append(_NormalizeResult(doc.document_id, [], failure))
             continue
-        drafts.extend(doc_drafts)
-        result.statuses[doc.document_id] = ("parsed", None) if doc_drafts else ("empty", "no case in document")
-
-    kept, superseded = resolve_overlaps(drafts)
-    kept = _inherit_legal_bases(kept, superseded)
-    kept_documents = {draft.document_id for draft in kept}
-    for draft, reason in superseded:
-        if draft.document_id not in kept_documents:
-            result.statuses[draft.document_id] = ("superseded", reason)
-
-    persons = persons_by_document(kept) if mask_persons else {}
-    seen_ids: set[str] = set()
-    for draft in tqdm(kept, desc="normalize", unit="case", disable=not progress):
-        case = normalize_draft_safely(draft, mask_persons, persons.get(draft.document_id, ()))
-        if case.case_id in seen_ids:
-            # Two drafts of one document with the same record key: keep both, apart.
-            case = case.model_copy(update={"case_id": stable_id(case.case_id, len(seen_ids))})
-            case.parse_warnings.append(
-                ParseWarning(kind="duplicate_record_key", field="case_id", raw=draft.record_key)
-            )
-        seen_ids.add(case.case_id)
-        result.cases.append(case)
-
-    logger.info(
-        "etl finished: documents=%d drafts=%d superseded=%d cases=%d",
-        len(result.statuses), len(drafts), len(superseded), len(result.cases),
-    )
-    return result
+        kept, _ = _worker_overlaps.apply(drafts)
+        persons = persons_by_document(kept).get(doc.document_id, ()) if _worker_mask_persons else ()
+        cases = [(normalize_draft_safely(draft, _worker_mask_persons, persons), draft.record_key) for draft in kept]
+        results.append(_NormalizeResult(doc.document_id, cases))
+    return results
 
 
 def persons_by_document(drafts: list[CaseDraft]) -> dict[str, tuple[str, ...]]:
@@ -239,32 +406,6 @@ def normalize_draft(draft: CaseDraft, mask_persons: bool = True, co_party_person
         text=text,
         parse_warnings=warnings,
     )
-
-
-def _inherit_legal_bases(
-    kept: list[CaseDraft], superseded: list[tuple[CaseDraft, str]]
-) -> list[CaseDraft]:
-    """Give kept drafts the legal bases their superseded copies cite.
-
-    A notice can reach us twice: as per-app rows without legal bases and as a
-    notice-level record that cites them (e.g. the CAC app notices cite the
-    《App违法违规收集使用个人信息行为认定方法》). The rows keep the richer rows and
-    take the citations of the copy they replaced.
-    """
-    inherited: dict[str, list[str]] = defaultdict(list)
-    for draft, _ in superseded:
-        winner = (draft.extra.get("superseded_by") or {}).get("document_id")
-        if winner and draft.legal_basis_raw:
-            inherited[winner] += [raw for raw in draft.legal_basis_raw if raw not in inherited[winner]]
-
-    if not inherited:
-        return kept
-    return [
-        draft.model_copy(update={"legal_basis_raw": inherited[draft.document_id]})
-        if draft.document_id in inherited and not draft.legal_basis_raw
-        else draft
-        for draft in kept
-    ]
 
 
 def _regulator_named_in(title: str, text: str):

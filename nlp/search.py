@@ -16,6 +16,7 @@ process and per warehouse file, and reloaded when their table changes.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -205,16 +206,39 @@ def _keyword_ranking(index: BM25Index, query: str, allowed_cases: set[str] | Non
 
 @dataclass(frozen=True)
 class DenseVectors:
-    """The stored embeddings of one model, with each row's passage_id and case_id."""
+    """The stored embeddings of one model, with each row's passage_id and case_id.
+
+    `case_codes` gives each row's position in `case_names`, so a case filter becomes one
+    boolean lookup per row instead of a set lookup per row.
+    """
 
     model_id: str
     passage_ids: list[str]
     case_ids: np.ndarray
     index: VectorIndex
+    case_names: list[str]
+    case_codes: np.ndarray
+
+    def allowed_rows(self, allowed_cases: set[str] | None) -> np.ndarray | None:
+        """Return the mask of rows whose case is in `allowed_cases` (None when every case is allowed)."""
+        if allowed_cases is None:
+            return None
+        allowed_codes = np.fromiter((name in allowed_cases for name in self.case_names), dtype=bool,
+                                    count=len(self.case_names))
+        return allowed_codes[self.case_codes]
+
+
+@dataclass(frozen=True)
+class _CachedVectors:
+    """A cache entry: the file state and table fingerprint the vectors were loaded at."""
+
+    file_state: tuple[object, ...] | None
+    fingerprint: tuple[int, int]
+    vectors: DenseVectors
 
 
 _lock = threading.Lock()
-_vectors: dict[tuple[str, str], tuple[tuple[int, int], DenseVectors]] = {}
+_vectors: dict[tuple[str, str], _CachedVectors] = {}
 _CACHE_SIZE = 4
 
 
@@ -231,18 +255,65 @@ def _embeddings_fingerprint(con: duckdb.DuckDBPyConnection, model_id: str) -> tu
     return int(count), int(digest)
 
 
+def database_file_state(path: str) -> tuple[object, ...] | None:
+    """Return (device, inode, size, mtime, ctime) of a database file and of its write-ahead log.
+
+    DuckDB (2.0.1) writes every committed change to the `.wal` file or to the database file
+    itself, so a commit, a checkpoint or a file swapped in with os.replace() changes the
+    state (tests/nlp/test_dense_cache.py checks these). Returns None for an in-memory
+    database or a file that cannot be read.
+    """
+    if path.startswith("memory:") or path == ":memory:":
+        return None
+    state: list[object] = []
+    for name in (path, path + ".wal"):
+        try:
+            info = os.stat(name)
+        except FileNotFoundError:
+            state.append(None)
+            continue
+        except OSError:
+            return None
+        state.append((info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns))
+    return tuple(state) if state[0] is not None else None
+
+
 def dense_vectors(con: duckdb.DuckDBPyConnection, model_id: str) -> DenseVectors:
     """Return the embeddings of `model_id`, loaded on first use and again after the table changes.
 
-    Raises MissingEmbeddingsError when the warehouse stores none for that model.
+    While the database file and its write-ahead log keep their state, the cached vectors
+    are returned without a query. Otherwise a fingerprint of the embeddings table decides
+    whether they are reloaded. Raises MissingEmbeddingsError when the warehouse stores none
+    for that model.
     """
     key = (database_key(con), model_id)
-    fingerprint = _embeddings_fingerprint(con, model_id)
+    # NOTE: a change inside the caller's own open transaction is not in the files yet, so
+    # a search inside that transaction returns the vectors of the last commit.
+    file_state = database_file_state(key[0])
     with _lock:
         cached = _vectors.get(key)
-        if cached is not None and cached[0] == fingerprint:
-            return cached[1]
+    if cached is not None and file_state is not None and cached.file_state == file_state:
+        return cached.vectors
 
+    fingerprint = _embeddings_fingerprint(con, model_id)
+    if cached is not None and cached.fingerprint == fingerprint:
+        with _lock:
+            _vectors[key] = _CachedVectors(file_state, fingerprint, cached.vectors)
+        return cached.vectors
+
+    vectors = _load_dense_vectors(con, model_id)
+    logger.info("dense vectors loaded: database=%s model_id=%s rows=%d", key[0], model_id, len(vectors.passage_ids))
+
+    with _lock:
+        _vectors.pop(key, None)
+        while len(_vectors) >= _CACHE_SIZE:
+            _vectors.pop(next(iter(_vectors)))
+        _vectors[key] = _CachedVectors(file_state, fingerprint, vectors)
+    return vectors
+
+
+def _load_dense_vectors(con: duckdb.DuckDBPyConnection, model_id: str) -> DenseVectors:
+    """Read one model's embeddings and their cases from the warehouse and build the vector index."""
     passage_ids, matrix = load_embeddings(con, model_id)
     if not len(passage_ids):
         raise MissingEmbeddingsError(
@@ -259,22 +330,28 @@ def dense_vectors(con: duckdb.DuckDBPyConnection, model_id: str) -> DenseVectors
         logger.warning("passages without an embedding left out of dense search: model_id=%s count=%d; "
                        "run `eintel embed`", model_id, missing)
 
-    ids = [passage_ids[position] for position in known]
-    rows = np.asarray(matrix, dtype=np.float32)[known]
-    vectors = DenseVectors(
+    # Taking every row by position would copy the matrix (2 GB at 1M 512-d rows) for nothing.
+    if len(known) == len(passage_ids):
+        ids, rows = passage_ids, np.asarray(matrix, dtype=np.float32)
+    else:
+        ids = [passage_ids[position] for position in known]
+        rows = np.asarray(matrix, dtype=np.float32)[known]
+    case_ids = np.array([case_of[passage_id] for passage_id in ids], dtype=object)
+    case_names, case_codes = np.unique(case_ids.astype(str), return_inverse=True)
+    return DenseVectors(
         model_id=model_id,
         passage_ids=ids,
-        case_ids=np.array([case_of[passage_id] for passage_id in ids], dtype=object),
+        case_ids=case_ids,
         index=build_vector_index(rows),
+        case_names=case_names.tolist(),
+        case_codes=case_codes.astype(np.int32),
     )
-    logger.info("dense vectors loaded: database=%s model_id=%s rows=%d", key[0], model_id, len(ids))
 
+
+def clear_dense_cache() -> None:
+    """Drop every cached embedding matrix and index, for callers that must free their memory."""
     with _lock:
-        _vectors.pop(key, None)
-        while len(_vectors) >= _CACHE_SIZE:
-            _vectors.pop(next(iter(_vectors)))
-        _vectors[key] = (fingerprint, vectors)
-    return vectors
+        _vectors.clear()
 
 
 def _dense_ranking(
@@ -285,7 +362,7 @@ def _dense_ranking(
     distinct_cases: int | None,
 ) -> list[tuple[str, str, float]]:
     """Rank the top `depth` passages by cosine; with `distinct_cases`, widen until that many cases appear."""
-    allowed = _allowed_mask(vectors.case_ids, allowed_cases)
+    allowed = vectors.allowed_rows(allowed_cases)
     available = vectors.index.size if allowed is None else int(allowed.sum())
 
     while True:

@@ -25,6 +25,10 @@ HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 256
 
+# The exact index scores only the allowed rows when they are fewer than 1 / NARROW_FILTER_SHARE
+# of all rows, and else scores every row and masks the rest.
+NARROW_FILTER_SHARE = 4
+
 # With a filter, the approximate index fetches this many times the wanted rows before
 # dropping the filtered-out ones, and falls back to the exact search when too few remain.
 FILTER_OVERSAMPLING = 8
@@ -52,10 +56,17 @@ class ExactIndex:
         if allowed is None:
             return top_rows(self.matrix @ query.astype(np.float32), n)
 
-        # Scoring only the allowed rows keeps a narrow filter as cheap as its row count.
         positions = np.flatnonzero(allowed)
-        best, scores = top_rows(self.matrix[positions] @ query.astype(np.float32), n)
-        return positions[best], scores
+        if len(positions) * NARROW_FILTER_SHARE < self.size:
+            # Scoring only the allowed rows keeps a narrow filter as cheap as its row count.
+            best, scores = top_rows(self.matrix[positions] @ query.astype(np.float32), n)
+            return positions[best], scores
+
+        # A wide filter would copy most of the matrix (about 185 MB at 100k 512-d rows) on every
+        # query, so every row is scored and the filtered-out ones are masked instead.
+        scores = self.matrix @ query.astype(np.float32)
+        best, _ = top_rows(np.where(allowed, scores, -np.inf), min(n, len(positions)))
+        return best, scores[best]
 
 
 class HNSWIndex:
@@ -66,11 +77,17 @@ class HNSWIndex:
         import faiss
 
         self._faiss = faiss
-        self.exact = ExactIndex(matrix)
-        self.size = self.exact.size
-        self.index = faiss.IndexHNSWFlat(self.exact.matrix.shape[1], m, faiss.METRIC_INNER_PRODUCT)
+        rows = np.ascontiguousarray(matrix, dtype=np.float32)
+        self.size, dimension = rows.shape
+        self.index = faiss.IndexHNSWFlat(dimension, m, faiss.METRIC_INNER_PRODUCT)
         self.index.hnsw.efConstruction = ef_construction
-        self.index.add(self.exact.matrix)
+        self.index.add(rows)
+        del rows
+        # The exact fallback reads the vectors the graph stores instead of a second copy
+        # of its own (2 GB at 1M 512-d rows). The view lives as long as self.index.
+        storage = faiss.downcast_index(self.index.storage)
+        stored = faiss.rev_swig_ptr(storage.get_xb(), self.size * dimension)
+        self.exact = ExactIndex(np.asarray(stored).reshape(self.size, dimension))
         self.ef_search = ef_search
         logger.info("HNSW index built: rows=%d m=%d ef_construction=%d", self.size, m, ef_construction)
 

@@ -205,3 +205,27 @@ def test_stats_prints_report(real_db, capsys):
     output = capsys.readouterr().out
     assert "| lawdatify_appviol |" in output
     assert "## Parse warnings by kind" in output
+
+
+def test_worker_processes_give_same_cases(monkeypatch):
+    import etl.pipeline as pipeline
+    from etl.sources.sample import read_sample
+
+    documents, _ = read_sample(get_settings().sample_path / "cases.jsonl")
+    broken = RawDocument.build(
+        "pbc", "http://www.pbc.gov.cn/broken/index.html", "<html><p>no table here</p></html>", "text/html",
+        datetime(2026, 9, 24),
+    )
+    documents.append(broken)
+    serial = pipeline.run_etl(documents)
+
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_DOCUMENTS", 0)
+    monkeypatch.setattr(pipeline, "WORKER_BATCH", 7)
+    run = pipeline.EtlRun(lambda: documents, workers=2, total=len(documents))
+    run.plan()
+    parallel = list(run.cases())
+
+    assert len(parallel) == len(serial.cases) > 0
+    assert [case.model_dump_json() for case in parallel] == [case.model_dump_json() for case in serial.cases]
+    assert run.statuses == serial.statuses
+    assert run.statuses[broken.document_id][0] == "failed"

@@ -2,15 +2,16 @@
 
 Every function takes a DuckDB connection (a read-only one is enough) and, where the
 result depends on the sidebar, a `Filters` value. Values reach SQL only as bound
-parameters; the only text spliced into SQL is a column expression picked from the
-fixed `_DIMENSIONS` table. Amounts are in yuan (CNY). Money totals in the returned
-dicts are `Decimal`; money columns of the returned DataFrames are float64, as DuckDB
-hands DECIMAL columns to pandas.
+parameters. The only text spliced into SQL is fixed: column expressions from
+`_DIMENSIONS` and `_TEXT_FIELDS`, and one `?` placeholder per chosen filter value.
+Amounts are in yuan (CNY). Money totals in the returned dicts are `Decimal`; money
+columns of the returned DataFrames are float64, as DuckDB hands DECIMAL columns to pandas.
 """
 
 from __future__ import annotations
 
 import logging
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -26,15 +27,22 @@ logger = logging.getLogger(__name__)
 Dimension = Literal["industry", "regulator", "regulator_family", "province", "violation_type", "outcome_type"]
 DIMENSIONS: tuple[str, ...] = get_args(Dimension)
 
-# Dimension -> (join clause, group expression). The list-valued dimensions go through
-# their one-row-per-value views, so a case with two violation types counts in both groups.
-_DIMENSIONS: dict[str, tuple[str, str]] = {
-    "industry": ("", "c.industry"),
-    "regulator": ("", "c.regulator"),
-    "regulator_family": ("", "c.regulator_family"),
-    "province": ("", "c.province"),
-    "violation_type": ("JOIN v_case_violations AS g USING (case_id)", "g.violation_type"),
-    "outcome_type": ("JOIN v_case_outcomes AS g USING (case_id)", "g.outcome_type"),
+# A case without any violation type counts as "other", as in the v_case_violations view.
+_VIOLATION_LIST = "CASE WHEN len(c.violation_types) = 0 THEN ['other'] ELSE c.violation_types END"
+
+# Dimension -> group expression over `v_cases AS c`. The list-valued dimensions unnest
+# their list in the SELECT, so a case with two violation types counts in both groups.
+# Unnesting the row's own list is much faster than joining the one-row-per-value views
+# on case_id, and count(*) counts each case once per group without a count(DISTINCT
+# case_id) because a list holds each code once (as in every list of the real records).
+# NOTE: a list that repeated a code would count its case twice in that group.
+_DIMENSIONS: dict[str, str] = {
+    "industry": "c.industry",
+    "regulator": "c.regulator",
+    "regulator_family": "c.regulator_family",
+    "province": "c.province",
+    "violation_type": f"unnest({_VIOLATION_LIST})",
+    "outcome_type": "unnest(c.outcome_types)",
 }
 
 # Columns of the case table: what a reader scans before opening one case.
@@ -46,6 +54,69 @@ _TABLE_COLUMNS = """
 """
 
 _TEXT_FIELDS = ("c.title", "c.party_name", "c.app_name", "c.decision_number", "c.summary")
+
+# Unicode categories of characters that DuckDB's lower() leaves as they are and that no
+# other character lowers to: letters without case (CJK ideographs are "Lo"), digits,
+# punctuation, spaces and symbols. tests/app/test_queries.py checks this against the
+# lower() of the installed DuckDB (2.0.1 when written) for every code point.
+_CASELESS_CATEGORIES = frozenset({"Lo", "Nd", "Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "Zs", "Sm", "Sc", "Sk"})
+
+# Characters other than the upper-case letter whose DuckDB lower() is an ASCII letter.
+_ASCII_LOWER_SOURCES = {"i": "\u0130", "k": "\u212a"}
+
+# ASCII letters from the least to the most frequent in English text. A search prefilters
+# on the first of its letters in this order, because that one is likely the rarest in the rows.
+_RARE_LETTERS_FIRST = "zqxjkvbpygfwmucldrhsnioate"
+
+
+def is_caseless(char: str) -> bool:
+    """Tell whether lower() keeps `char` and maps no other character to it."""
+    return (
+        unicodedata.category(char) in _CASELESS_CATEGORIES and char.lower() == char and char.upper() == char
+    )
+
+
+def _caseless_runs(needle: str) -> list[str]:
+    runs: list[str] = []
+    current = ""
+    for char in needle:
+        if is_caseless(char):
+            current += char
+        elif current:
+            runs.append(current)
+            current = ""
+    if current:
+        runs.append(current)
+    return runs
+
+
+def _text_match(field: str, needle: str, params: list[Any]) -> str:
+    """Return SQL true when `field` contains the lower-case `needle` ignoring case; add its parameters.
+
+    lower() on every row is the slow part of a text search, so the SQL avoids or narrows it
+    without changing the result. A needle of caseless characters only (most Chinese
+    searches) is found in the field exactly where it is found in lower(field). Otherwise
+    the field must contain the longest caseless run of the needle, or one of the
+    characters that lower to its rarest ASCII letter, before lower() runs on it.
+    """
+    if all(is_caseless(char) for char in needle):
+        params.append(needle)
+        return f"contains({field}, ?)"
+
+    runs = _caseless_runs(needle)
+    if runs:
+        params.extend([max(runs, key=len), needle])
+        return f"(contains({field}, ?) AND contains(lower({field}), ?))"
+
+    letter = next((char for char in _RARE_LETTERS_FIRST if char in needle), None)
+    if letter is not None:
+        sources = [letter, letter.upper(), *_ASCII_LOWER_SOURCES.get(letter, "")]
+        params.extend([*sources, needle])
+        prefilter = " OR ".join([f"contains({field}, ?)"] * len(sources))
+        return f"(({prefilter}) AND contains(lower({field}), ?))"
+
+    params.append(needle)
+    return f"contains(lower({field}), ?)"
 
 
 @dataclass(frozen=True)
@@ -96,31 +167,26 @@ def _where(f: Filters) -> tuple[str, list[Any]]:
         ("c.industry", f.industries),
     ):
         if values:
-            clauses.append(f"list_contains(?::VARCHAR[], {column})")
-            params.append(list(values))
+            clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
+            params.extend(values)
 
-    if f.violation_types:
-        clauses.append(
-            "c.case_id IN (SELECT case_id FROM v_case_violations WHERE list_contains(?::VARCHAR[], violation_type))"
-        )
-        params.append(list(f.violation_types))
-    if f.outcome_types:
-        clauses.append(
-            "c.case_id IN (SELECT case_id FROM v_case_outcomes WHERE list_contains(?::VARCHAR[], outcome_type))"
-        )
-        params.append(list(f.outcome_types))
+    # One list_contains per chosen code reads the row's own list, which is much faster
+    # than a semi-join with the one-row-per-value views.
+    for column, values in ((_VIOLATION_LIST, f.violation_types), ("c.outcome_types", f.outcome_types)):
+        if values:
+            clauses.append("(" + " OR ".join([f"list_contains({column}, ?)"] * len(values)) + ")")
+            params.extend(values)
 
     needle = f.text.strip().lower()
     if needle:
         # contains() takes the text literally, so % and _ typed by a user are not wildcards.
-        matches = [f"contains(lower(coalesce({field}, '')), ?)" for field in _TEXT_FIELDS]
+        matches = [_text_match(field, needle, params) for field in _TEXT_FIELDS]
         clauses.append("(" + " OR ".join(matches) + ")")
-        params.extend([needle] * len(_TEXT_FIELDS))
 
     return " AND ".join(clauses), params
 
 
-def _dimension(by: str) -> tuple[str, str]:
+def _dimension(by: str) -> str:
     if by not in _DIMENSIONS:
         raise QueryError(f"unknown dimension {by!r}; choose one of {list(DIMENSIONS)}")
     return _DIMENSIONS[by]
@@ -228,32 +294,53 @@ def search_cases(con: duckdb.DuckDBPyConnection, f: Filters, limit: int = 500, o
     do not overlap.
     """
     where, params = _where(f)
+    order = "c.event_date DESC NULLS LAST, c.decision_number NULLS LAST, c.case_id"
+    return _case_table_page(con, where, params, order, limit, offset)
+
+
+def _case_table_page(
+    con: duckdb.DuckDBPyConnection, where: str, params: list[Any], order: str, limit: int, offset: int = 0
+) -> pd.DataFrame:
+    """Return the `_TABLE_COLUMNS` of one page of the cases matching `where`, sorted by `order`.
+
+    The first statement sorts only the order keys and takes the page's case_ids. The
+    second reads the wide columns (lists, titles, URLs) of those cases alone. Sorting
+    whole rows made DuckDB (2.0.1) read every column of every matching row, which took
+    about twice as long at 1M cases (benchmarks/dashboard_queries.py). `order` must end
+    with c.case_id, so the page is the same in both statements.
+    """
+    page = con.execute(
+        f"SELECT c.case_id FROM v_cases AS c WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    ).fetchall()
     return con.execute(
         f"""
         SELECT {_TABLE_COLUMNS}
         FROM v_cases AS c
-        WHERE {where}
-        ORDER BY c.event_date DESC NULLS LAST, c.decision_number NULLS LAST, c.case_id
-        LIMIT ? OFFSET ?
+        WHERE list_contains(?::VARCHAR[], c.case_id)
+        ORDER BY {order}
         """,
-        [*params, limit, offset],
+        [[row[0] for row in page]],
     ).df()
 
 
 def _grouped_counts(
     con: duckdb.DuckDBPyConnection, f: Filters, by: str, period: str, period_filter: str
 ) -> pd.DataFrame:
-    join, group = _dimension(by)
+    group = _dimension(by)
     where, params = _where(f)
     return con.execute(
         f"""
         SELECT
-            {period} AS period,
-            {group} AS "group",
-            count(DISTINCT c.case_id) AS cases,
-            coalesce(sum(c.fine_cny), 0)::DOUBLE AS fine_total_cny
-        FROM v_cases AS c {join}
-        WHERE {where} AND {period_filter}
+            period,
+            "group",
+            count(*) AS cases,
+            coalesce(sum(fine_cny), 0)::DOUBLE AS fine_total_cny
+        FROM (
+            SELECT {period} AS period, {group} AS "group", c.fine_cny
+            FROM v_cases AS c
+            WHERE {where} AND {period_filter}
+        )
         GROUP BY ALL
         ORDER BY period, "group" NULLS LAST
         """,
@@ -310,16 +397,7 @@ def fine_distribution(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFram
 def top_fines(con: duckdb.DuckDBPyConnection, f: Filters, limit: int = 20) -> pd.DataFrame:
     """Return the `limit` largest fines among the filtered cases, largest first."""
     where, params = _where(f)
-    return con.execute(
-        f"""
-        SELECT {_TABLE_COLUMNS}
-        FROM v_cases AS c
-        WHERE {where} AND c.has_fine
-        ORDER BY c.fine_cny DESC, c.case_id
-        LIMIT ?
-        """,
-        [*params, limit],
-    ).df()
+    return _case_table_page(con, f"{where} AND c.has_fine", params, "c.fine_cny DESC, c.case_id", limit)
 
 
 def breakdown(con: duckdb.DuckDBPyConnection, f: Filters, by: Dimension) -> pd.DataFrame:
@@ -327,17 +405,20 @@ def breakdown(con: duckdb.DuckDBPyConnection, f: Filters, by: Dimension) -> pd.D
 
     Raises QueryError for an unknown `by`.
     """
-    join, group = _dimension(by)
+    group = _dimension(by)
     where, params = _where(f)
     return con.execute(
         f"""
         SELECT
-            {group} AS "group",
-            count(DISTINCT c.case_id) AS cases,
-            count(DISTINCT c.case_id) FILTER (WHERE c.has_fine) AS cases_with_fine,
-            coalesce(sum(c.fine_cny), 0)::DOUBLE AS fine_total_cny
-        FROM v_cases AS c {join}
-        WHERE {where}
+            "group",
+            count(*) AS cases,
+            count(*) FILTER (WHERE has_fine) AS cases_with_fine,
+            coalesce(sum(fine_cny), 0)::DOUBLE AS fine_total_cny
+        FROM (
+            SELECT {group} AS "group", c.has_fine, c.fine_cny
+            FROM v_cases AS c
+            WHERE {where}
+        )
         GROUP BY ALL
         ORDER BY cases DESC, "group" NULLS LAST
         """,

@@ -17,10 +17,12 @@ documents stay in the raw layer.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections import Counter
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from etl.models import CaseDraft
@@ -58,42 +60,123 @@ def resolve_overlaps(
     Documents are linked by the same canonical URL (plus the upstream record on the page),
     by the same docs.json notice (title, date, issuer and app rows), or by the same
     cases.json decision (title, date, issuer and text). Kept drafts list the documents they
-    replace in `extra["superseded_documents"]`; superseded drafts name the winner in
-    `extra["superseded_by"]` and in the reason, "superseded by <document_id> (...)".
+    replace in `extra["superseded_documents"]` and take the legal bases those cite when
+    they cite none; superseded drafts name the winner in `extra["superseded_by"]` and in
+    the reason, "superseded by <document_id> (...)".
     """
     documents = _drafts_by_document(drafts)
-    groups = _linked_groups(documents)
+    plan = OverlapPlan.build(summarize_document(document_drafts) for document_drafts in documents.values())
 
-    winners: dict[str, str] = {}
-    shared_kinds: dict[str, list[str]] = {}
-    for group in groups:
-        winner = min(group, key=lambda document_id: _rank(documents[document_id]))
-        for document_id in group:
-            if document_id != winner:
-                winners[document_id] = winner
-                shared_kinds[document_id] = _shared_key_kinds(documents, document_id, group)
-
+    applied = {document_id: plan.apply(document_drafts) for document_id, document_drafts in documents.items()}
     kept: list[CaseDraft] = []
     superseded: list[tuple[CaseDraft, str]] = []
-    replaced_by_winner = _replaced_documents(winners)
+    # Walk the input once more, so both lists keep the input order of the drafts.
+    seen: Counter[str] = Counter()
     for draft in drafts:
-        winner = winners.get(draft.document_id)
-        if winner is None:
-            kept.append(_with_replaced(draft, replaced_by_winner.get(draft.document_id, [])))
-            continue
-
-        winner_source = documents[winner][0].source
-        reason = f"superseded by {winner} ({winner_source}; same {', '.join(shared_kinds[draft.document_id])})"
-        marked = draft.model_copy(
-            update={"extra": {**draft.extra, "superseded_by": {"document_id": winner, "source": winner_source}}}
-        )
-        superseded.append((marked, reason))
-
+        document_kept, document_superseded = applied[draft.document_id]
+        index = seen[draft.document_id]
+        seen[draft.document_id] += 1
+        if document_kept:
+            kept.append(document_kept[index])
+        else:
+            superseded.append(document_superseded[index])
     logger.info(
         "resolved overlaps: drafts=%d kept=%d superseded=%d linked_groups=%d",
-        len(drafts), len(kept), len(superseded), len(groups),
+        len(drafts), len(kept), len(superseded), plan.groups,
     )
     return kept, superseded
+
+
+@dataclass
+class DocumentSummary:
+    """What overlap resolution needs of one document, without its texts.
+
+    Keys are hashed, so a plan over a million documents fits in memory; `legal_bases`
+    are the raw legal-basis citations of its drafts in order, which a winner inherits.
+    """
+
+    document_id: str
+    source: str
+    keys: list[tuple[str, bytes]]
+    rank: tuple[int, int, int, int, str]
+    legal_bases: list[str]
+
+
+def summarize_document(document_drafts: list[CaseDraft]) -> DocumentSummary:
+    """Summarize the drafts of one document (all with the same document_id)."""
+    first = document_drafts[0]
+    legal_bases: list[str] = []
+    for draft in document_drafts:
+        legal_bases += [raw for raw in draft.legal_basis_raw if raw not in legal_bases]
+    return DocumentSummary(
+        document_id=first.document_id,
+        source=first.source,
+        keys=[(str(key[0]), hashlib.sha1(repr(key).encode("utf-8")).digest()) for key in document_keys(document_drafts)],
+        rank=_rank(document_drafts),
+        legal_bases=legal_bases,
+    )
+
+
+@dataclass
+class OverlapPlan:
+    """The winner of every superseded document, decided once over all documents.
+
+    Build it from the summaries of every document of a run, then `apply` it to the drafts
+    of each document in turn; the drafts need not be in memory all at once.
+    """
+
+    winners: dict[str, str] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)
+    winner_sources: dict[str, str] = field(default_factory=dict)
+    replaced: dict[str, list[str]] = field(default_factory=dict)
+    inherited_legal_bases: dict[str, list[str]] = field(default_factory=dict)
+    groups: int = 0
+
+    @classmethod
+    def build(cls, summaries: Iterable[DocumentSummary]) -> OverlapPlan:
+        documents = {summary.document_id: summary for summary in summaries}
+        plan = cls()
+        groups = _linked_groups(documents)
+        plan.groups = len(groups)
+        for group in groups:
+            winner = min(group, key=lambda document_id: documents[document_id].rank)
+            for document_id in group:
+                if document_id == winner:
+                    continue
+                kinds = _shared_key_kinds(documents, document_id, group)
+                plan.winners[document_id] = winner
+                plan.winner_sources[document_id] = documents[winner].source
+                plan.reasons[document_id] = f"superseded by {winner} ({documents[winner].source}; same {', '.join(kinds)})"
+        plan.replaced = _replaced_documents(plan.winners)
+
+        # A notice can reach us twice: as per-app rows without legal bases and as a
+        # notice-level record that cites them (e.g. the CAC app notices cite the
+        # 《App违法违规收集使用个人信息行为认定方法》). The winner takes the citations of the
+        # copies it replaced, in document order.
+        for document_id, summary in documents.items():
+            winner = plan.winners.get(document_id)
+            if winner and summary.legal_bases:
+                inherited = plan.inherited_legal_bases.setdefault(winner, [])
+                inherited += [raw for raw in summary.legal_bases if raw not in inherited]
+        return plan
+
+    def apply(self, document_drafts: list[CaseDraft]) -> tuple[list[CaseDraft], list[tuple[CaseDraft, str]]]:
+        """Split the drafts of one document into kept and superseded ones, marked as in `resolve_overlaps`."""
+        document_id = document_drafts[0].document_id
+        winner = self.winners.get(document_id)
+        if winner is not None:
+            mark = {"superseded_by": {"document_id": winner, "source": self.winner_sources[document_id]}}
+            reason = self.reasons[document_id]
+            return [], [(draft.model_copy(update={"extra": {**draft.extra, **mark}}), reason) for draft in document_drafts]
+
+        kept = [_with_replaced(draft, self.replaced.get(document_id, [])) for draft in document_drafts]
+        inherited = self.inherited_legal_bases.get(document_id)
+        if inherited:
+            kept = [
+                draft if draft.legal_basis_raw else draft.model_copy(update={"legal_basis_raw": list(inherited)})
+                for draft in kept
+            ]
+        return kept, []
 
 
 def count_superseded(superseded: list[tuple[CaseDraft, str]]) -> Counter[tuple[str, str, str]]:
@@ -137,7 +220,7 @@ def _drafts_by_document(drafts: list[CaseDraft]) -> dict[str, list[CaseDraft]]:
     return documents
 
 
-def _linked_groups(documents: dict[str, list[CaseDraft]]) -> list[list[str]]:
+def _linked_groups(documents: dict[str, DocumentSummary]) -> list[list[str]]:
     """Group documents that share any key (union-find), keeping only groups of two or more."""
     parent = {document_id: document_id for document_id in documents}
 
@@ -148,8 +231,8 @@ def _linked_groups(documents: dict[str, list[CaseDraft]]) -> list[list[str]]:
         return document_id
 
     first_holder: dict[Key, str] = {}
-    for document_id, document_drafts in documents.items():
-        for key in document_keys(document_drafts):
+    for document_id, summary in documents.items():
+        for key in summary.keys:
             holder = first_holder.setdefault(key, document_id)
             parent[find(document_id)] = find(holder)
 
@@ -169,9 +252,9 @@ def _rank(document_drafts: list[CaseDraft]) -> tuple[int, int, int, int, str]:
     return (-party_rows, preference, -text_length, insecure, first.document_id)
 
 
-def _shared_key_kinds(documents: dict[str, list[CaseDraft]], document_id: str, group: list[str]) -> list[str]:
-    own = document_keys(documents[document_id])
-    others = {key for member in group if member != document_id for key in document_keys(documents[member])}
+def _shared_key_kinds(documents: dict[str, DocumentSummary], document_id: str, group: list[str]) -> list[str]:
+    own = documents[document_id].keys
+    others = {key for member in group if member != document_id for key in documents[member].keys}
     kinds = sorted({str(key[0]) for key in own if key in others})
     return kinds or ["linked group"]
 

@@ -17,7 +17,7 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -76,6 +76,9 @@ class Category:
         return any(pattern.search(text) for pattern in self.patterns)
 
 
+# Every classifier folds its input, so one case's title and text are folded several times;
+# the cache also serves the labels and regulator names that repeat across cases.
+@lru_cache(maxsize=8192)
 def normalize_text(text: str) -> str:
     """Normalize text for matching: NFKC (full-width and Kangxi-radical forms folded) and lower case.
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from decimal import Decimal
+from functools import lru_cache
 
 from etl.taxonomy import Category, load_lookups, load_taxonomy, normalize_text
 
@@ -44,15 +45,21 @@ def classify_app_problem_labels(labels: list[str]) -> list[str]:
     Footnote digits and trailing punctuation are cut from each label before matching.
     Returns ["other"] when no label matches, [] when there are no non-blank labels.
     """
+    # MIIT words its problems in a few dozen standard labels, so label sets repeat across apps.
+    return list(_classify_label_set(tuple(labels)))
+
+
+@lru_cache(maxsize=4096)
+def _classify_label_set(labels: tuple[str, ...]) -> tuple[str, ...]:
     cleaned = [_clean_problem_label(label) for label in labels if label and label.strip()]
     cleaned = [label for label in cleaned if label]
     if not cleaned:
-        return []
+        return ()
 
     codes = _matching_codes(load_taxonomy("violation_types"), [normalize_text(label) for label in cleaned])
     if not codes:
         logger.debug("No violation type for problem labels %r", cleaned)
-    return codes or [OTHER]
+    return tuple(codes or [OTHER])
 
 
 def classify_outcomes(

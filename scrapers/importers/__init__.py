@@ -12,12 +12,12 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import yaml
 
 from eintel.raw import RawDocument
-from scrapers.importers.lawdatify import import_appviol_docs, import_batches, import_cases
+from scrapers.importers.lawdatify import Skipped, import_appviol_docs, import_batches, import_cases
 from scrapers.importers.saved_pages import import_saved_pages
 
 logger = logging.getLogger(__name__)
@@ -50,34 +50,38 @@ def import_archive(root: Path) -> ImportResult:
     Raises FileNotFoundError when `root` is not a folder. A missing file, an invalid JSON
     file or line, and files the listing does not know are reported in `skipped`.
     """
+    result = ImportResult()
+    for documents, skipped in iter_archive(root):
+        result.documents.extend(documents)
+        result.skipped.extend(skipped)
+    result.files = _documents_per_file(result.documents)
+    logger.info(
+        "imported archive: root=%s documents=%d files=%s skipped=%d",
+        root, len(result.documents), result.files, len(result.skipped),
+    )
+    return result
+
+
+def iter_archive(root: Path) -> Iterator[tuple[list[RawDocument], Skipped]]:
+    """Yield the raw documents of the archive's files one dataset at a time, as `import_archive` reads them.
+
+    Only one dataset's records are in memory at a time, so a caller that stores each
+    batch before taking the next needs memory for the largest file, not for all of them.
+    The last item carries no documents, only the files left out (documentation, unlisted).
+    """
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(
             f"archive folder not found: {root}. Set ARCHIVE=<folder> or EINTEL_ARCHIVE to the "
             "folder that contains lawdatify/ and pages/."
         )
-
     spec = load_archive_spec()
-    result = ImportResult()
     lawdatify = spec["lawdatify"]
-    steps = [
-        import_cases(root, lawdatify["cases"], lawdatify["local_amr"]),
-        import_appviol_docs(root, lawdatify["appviol_docs"]),
-        import_batches(root, lawdatify["batches"]),
-        import_saved_pages(root, spec["saved_pages"]),
-    ]
-    for documents, skipped in steps:
-        result.documents.extend(documents)
-        result.skipped.extend(skipped)
-
-    result.files = _documents_per_file(result.documents)
-    result.skipped.extend(_declared_skips(root, spec))
-    result.skipped.extend(_unlisted_files(root, spec))
-    logger.info(
-        "imported archive: root=%s documents=%d files=%s skipped=%d",
-        root, len(result.documents), result.files, len(result.skipped),
-    )
-    return result
+    yield import_cases(root, lawdatify["cases"], lawdatify["local_amr"])
+    yield import_appviol_docs(root, lawdatify["appviol_docs"])
+    yield import_batches(root, lawdatify["batches"])
+    yield import_saved_pages(root, spec["saved_pages"])
+    yield [], _declared_skips(root, spec) + _unlisted_files(root, spec)
 
 
 def _documents_per_file(documents: list[RawDocument]) -> dict[str, int]:

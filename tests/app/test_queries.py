@@ -376,3 +376,74 @@ def test_labels_lookup(con: duckdb.DuckDBPyConnection, kind: str, lang: str, cod
 def test_labels_unknown_language(con: duckdb.DuckDBPyConnection) -> None:
     with pytest.raises(QueryError, match="unknown language 'fr'"):
         queries.labels(con, "outcome_types", "fr")  # type: ignore[arg-type]
+
+
+# Text search without lower() on every row ------------------------------------------------------
+
+# The text search as it was written first: lower() on every field, then contains().
+LOWER_SCAN = " OR ".join(
+    f"contains(lower(coalesce({field}, '')), ?)" for field in ("title", "party_name", "app_name", "decision_number", "summary")
+)
+
+
+def _lower_scan_ids(con: duckdb.DuckDBPyConnection, needle: str, domain: str | None) -> list[str]:
+    rows = con.execute(
+        f"SELECT case_id FROM v_cases WHERE ({LOWER_SCAN}) AND (? IS NULL OR domain = ?) ORDER BY case_id",
+        [needle] * 5 + [domain, domain],
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["星河", "app", "APP", "App的通报", "的通报app", "pbc", "k", "zz", "〔2024〕", "100%", "张**", "Ｋ", "科技a"],
+)
+def test_text_search_matches_lower_scan(con: duckdb.DuckDBPyConnection, text: str) -> None:
+    found = sorted(queries.search_cases(con, Filters(domain=None, text=text), limit=1000)["case_id"])
+
+    assert found == _lower_scan_ids(con, text.lower(), None)
+
+
+def test_text_search_kelvin_sign_prefilter() -> None:
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (title VARCHAR)")
+    con.execute("INSERT INTO t VALUES ('\u212a线'), ('K线'), ('k线'), ('线')")
+    params: list[object] = []
+    condition = queries._text_match("title", "k线", params)
+
+    rows = con.execute(f"SELECT title FROM t WHERE {condition} ORDER BY title", params).fetchall()
+
+    assert [row[0] for row in rows] == sorted(["\u212a线", "K线", "k线"])
+
+
+@pytest.fixture(scope="module")
+def lowered_code_points() -> list[tuple[int, str]]:
+    """(code point, DuckDB lower() of it) for every Unicode scalar value."""
+    con = duckdb.connect()
+    return con.execute(
+        "SELECT i, lower(chr(i::INTEGER)) FROM range(0, 1114112) AS t(i) WHERE i NOT BETWEEN 55296 AND 57343"
+    ).fetchall()
+
+
+def test_lower_keeps_caseless_characters(lowered_code_points: list[tuple[int, str]]) -> None:
+    changed = [hex(point) for point, lowered in lowered_code_points if queries.is_caseless(chr(point)) and lowered != chr(point)]
+
+    assert changed == []
+
+
+def test_lower_makes_no_caseless_character(lowered_code_points: list[tuple[int, str]]) -> None:
+    made = [
+        hex(point) for point, lowered in lowered_code_points
+        if lowered != chr(point) and any(queries.is_caseless(char) for char in lowered)
+    ]
+
+    assert made == []
+
+
+def test_lower_ascii_letter_sources(lowered_code_points: list[tuple[int, str]]) -> None:
+    sources = {
+        chr(point): lowered for point, lowered in lowered_code_points
+        if not chr(point).isascii() and any(char.isascii() and char.isalpha() for char in lowered)
+    }
+
+    assert sources == {source: letter for letter, source in queries._ASCII_LOWER_SOURCES.items()}

@@ -106,3 +106,29 @@ def test_hnsw_narrow_filter_falls_back_to_exact(vectors: np.ndarray, queries: np
 def test_build_picks_by_threshold(vectors: np.ndarray) -> None:
     assert isinstance(build_vector_index(vectors, approximate_threshold=ROWS + 1), ExactIndex)
     assert isinstance(build_vector_index(vectors, approximate_threshold=ROWS), HNSWIndex)
+
+
+@pytest.mark.parametrize("step", [1, 2, 3, 5, 50])
+def test_exact_filter_wide_and_narrow(vectors: np.ndarray, queries: np.ndarray, step: int) -> None:
+    allowed = np.zeros(ROWS, dtype=bool)
+    allowed[::step] = True
+    allowed[7] = False
+    index = ExactIndex(vectors)
+    kept = np.flatnonzero(allowed)
+
+    for query in queries[:10]:
+        positions, scores = index.search(query, 10, allowed)
+
+        expected = kept[_brute_force(vectors[kept], query, 10)]
+        assert positions.tolist() == expected.tolist()
+        assert np.allclose(scores, vectors[positions] @ query)
+
+
+def test_exact_wide_filter_fewer_rows_than_n(vectors: np.ndarray, queries: np.ndarray) -> None:
+    small = vectors[:8]
+    allowed = np.array([True, True, True, False, True, True, True, True])
+    index = ExactIndex(small)
+
+    positions, _ = index.search(queries[0], 10, allowed)
+
+    assert sorted(positions.tolist()) == [0, 1, 2, 4, 5, 6, 7]
