@@ -220,6 +220,26 @@ def _embedding(db: Path) -> dict[str, Any]:
 SIZES_RUN: list[int] = []
 
 
+def rerun(step: str, work: Path, queries: int) -> int:
+    """Measure one step again on the recorded run's warehouses and update benchmarks/results/scale.json."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    results = json.loads(RESULTS.read_text(encoding="utf-8"))
+    for entry in results["sizes"]:
+        size = entry["cases_requested"]
+        label = f"{size // 1000}k" if size < 1_000_000 else f"{size // 1_000_000}M"
+        db = work / f"eintel_{label}.duckdb"
+        if not db.is_file():
+            raise SystemExit(f"warehouse {db} not found; run the whole benchmark with --work {work} first")
+        entry.setdefault(f"{step}_before", entry.get(step))  # the figures of the recorded run stay
+        entry[step] = _vector_search(size, queries, db, work / f"search_{label}")
+    results.setdefault("reruns", []).append(
+        {"step": step, "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine()}
+    )
+    RESULTS.write_text(json.dumps(results, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8")
+    print(f"updated {RESULTS}")
+    return 0
+
+
 def _label(size: int) -> str:
     return f"{size // 1000:,}k" if size < 1_000_000 else f"{size // 1_000_000}M"
 
@@ -252,7 +272,7 @@ def report(results: dict[str, Any]) -> str:
 
     lines += ["", "| cases | dashboard peak MiB | idle MiB | update copy (MiB, s) |", "|---:|---:|---:|---:|"]
     for entry in sizes:
-        memory = entry.get("dashboard_memory", {})
+        memory = entry.get("memory", {})
         copy = entry["update_copy"]
         lines.append(f"| {_label(entry['cases_requested'])} | {memory.get('peak_mib', memory.get('error', '–'))} "
                      f"| {memory.get('idle_mib', '–')} | {copy['mib']}, {copy['seconds']} |")
@@ -278,7 +298,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--record", action="store_true", help=f"write the results to {RESULTS.relative_to(REPO)}")
     parser.add_argument("--report", type=Path, metavar="JSON",
                         help="print the Markdown tables of a results file (e.g. benchmarks/results/scale.json) and stop")
+    parser.add_argument("--rerun", choices=["search"],
+                        help="measure only this step again on the warehouses a recorded run left in --work, "
+                             "and replace its figures in the results file (the earlier ones are kept under <step>_before)")
     args = parser.parse_args(argv)
+    if args.rerun:
+        return rerun(args.rerun, args.work, args.queries)
     if args.report:
         print(report(json.loads(args.report.read_text(encoding="utf-8"))))
         return 0

@@ -108,15 +108,17 @@ class BruteForce:
 
 
 def index_memory_bytes(index: object) -> int:
-    """Return the bytes an index of nlp.vector_index holds: its float32 rows, plus the faiss
-    copy of the rows and the HNSW graph for an HNSW index."""
+    """Return the bytes an index of nlp.vector_index holds: its float32 rows, plus the HNSW
+    graph for an HNSW index, whose exact fallback reads the rows faiss stores."""
     if isinstance(index, ExactIndex):
         return int(index.matrix.nbytes)
     if isinstance(index, HNSWIndex):
         hnsw = index.index.hnsw
         graph = (hnsw.neighbors.size() * 4 + hnsw.levels.size() * 4 + hnsw.offsets.size() * 8
                  + hnsw.assign_probas.size() * 8)
-        return int(index.exact.matrix.nbytes + index.index.ntotal * index.index.d * 4 + graph)
+        # The exact fallback is a view on faiss's storage, so its rows are counted once.
+        own_rows = index.exact.matrix.nbytes if index.exact.matrix.flags["OWNDATA"] else 0
+        return int(own_rows + index.index.ntotal * index.index.d * 4 + graph)
     raise TypeError(f"unknown index type {type(index).__name__}; expected ExactIndex or HNSWIndex")
 
 

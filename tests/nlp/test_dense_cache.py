@@ -165,3 +165,32 @@ def test_unchanged_file_skips_fingerprint_query(tmp_path: Path, monkeypatch: pyt
         dense_vectors(con, MODEL)
 
     assert calls == [MODEL]
+
+
+def test_filter_mask_computed_once_per_filter(tmp_path: Path) -> None:
+    from warehouse.queries import Filters
+
+    path = tmp_path / "eintel.duckdb"
+    _write_warehouse(path, ["case-a", "case-b", "case-c"])
+    con = connect(path, read_only=True)
+    try:
+        vectors = dense_vectors(con, MODEL)
+    finally:
+        con.close()
+    calls: list[str] = []
+
+    def cases(found: set[str], label: str):
+        def read() -> set[str]:
+            calls.append(label)
+            return found
+        return read
+
+    only_a, only_bc = Filters(domain=None, provinces=("广东省",)), Filters(domain=None, provinces=("四川省",))
+    first = vectors.allowed_rows_for(only_a, cases({"case-a"}, "a"))
+    again = vectors.allowed_rows_for(only_a, cases({"case-b"}, "a again"))
+    other = vectors.allowed_rows_for(only_bc, cases({"case-b", "case-c"}, "bc"))
+
+    assert calls == ["a", "bc"]
+    assert again is first
+    assert first.tolist() == [True, False, False]
+    assert other.tolist() == [False, True, True]
