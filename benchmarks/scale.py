@@ -221,7 +221,11 @@ SIZES_RUN: list[int] = []
 
 
 def rerun(step: str, work: Path, queries: int) -> int:
-    """Measure one step again on the recorded run's warehouses and update benchmarks/results/scale.json."""
+    """Measure one step again on the recorded run's warehouses and update benchmarks/results/scale.json.
+
+    Unlike the full run, which compares the embedding pipeline on the smallest size only,
+    a rerun of "embedding" measures it on every size.
+    """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     results = json.loads(RESULTS.read_text(encoding="utf-8"))
     for entry in results["sizes"]:
@@ -231,7 +235,10 @@ def rerun(step: str, work: Path, queries: int) -> int:
         if not db.is_file():
             raise SystemExit(f"warehouse {db} not found; run the whole benchmark with --work {work} first")
         entry.setdefault(f"{step}_before", entry.get(step))  # the figures of the recorded run stay
-        entry[step] = _vector_search(size, queries, db, work / f"search_{label}")
+        if step == "search":
+            entry[step] = _vector_search(size, queries, db, work / f"search_{label}")
+        else:
+            entry[step] = _embedding(db)
     results.setdefault("reruns", []).append(
         {"step": step, "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine()}
     )
@@ -261,7 +268,12 @@ def report(results: dict[str, Any]) -> str:
     lines += ["", "| query | variant | " + " | ".join(f"{_label(e['cases_requested'])} app p50 / p95 ms | bare p95 ms | ratio"
                                                     for e in sizes) + " |",
               "|---|---|" + "---:|---:|---:|" * len(sizes)]
-    by_size = [{(row["query"], row["label"]): row for row in e.get("queries", []) if isinstance(row, dict)} for e in sizes]
+    # case_detail measures a different case at each size, so its rows are matched by query alone.
+    by_size = [
+        {(row["query"], "one case" if row["query"] == "case_detail" else row["label"]): row
+         for row in e.get("queries", []) if isinstance(row, dict)}
+        for e in sizes
+    ]
     for key in by_size[-1] if by_size else []:
         cells = []
         for rows in by_size:
@@ -277,6 +289,8 @@ def report(results: dict[str, Any]) -> str:
         lines.append(f"| {_label(entry['cases_requested'])} | {memory.get('peak_mib', memory.get('error', '–'))} "
                      f"| {memory.get('idle_mib', '–')} | {copy['mib']}, {copy['seconds']} |")
 
+    if not any(isinstance(entry.get("search"), list) for entry in sizes):
+        return "\n".join(lines)
     lines += ["", "| vectors | method | p50 ms | p95 ms | recall@10 | build s | index MB |", "|---:|---|---:|---:|---:|---:|---:|"]
     for entry in sizes:
         for row in entry.get("search", []) if isinstance(entry.get("search"), list) else []:
@@ -298,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--record", action="store_true", help=f"write the results to {RESULTS.relative_to(REPO)}")
     parser.add_argument("--report", type=Path, metavar="JSON",
                         help="print the Markdown tables of a results file (e.g. benchmarks/results/scale.json) and stop")
-    parser.add_argument("--rerun", choices=["search"],
+    parser.add_argument("--rerun", choices=["search", "embedding"],
                         help="measure only this step again on the warehouses a recorded run left in --work, "
                              "and replace its figures in the results file (the earlier ones are kept under <step>_before)")
     args = parser.parse_args(argv)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import re
+import sys
+import types
 from collections import defaultdict, deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -149,19 +151,23 @@ class EtlRun:
         parallel = self.workers > 1 and (self.total is None or self.total >= PARALLEL_MIN_DOCUMENTS)
         settings = (self.mask_persons, overlaps or OverlapPlan())
         if not parallel:
+            logger.info("etl runs in one process: workers=%d documents=%s", self.workers, self.total)
             _init_worker(*settings)
             yield None
             return
+        logger.info("etl worker processes started: workers=%d documents=%s", self.workers, self.total)
         # spawn, not fork: the parent holds DuckDB connections and their threads.
         context = multiprocessing.get_context("spawn")
-        with context.Pool(self.workers, initializer=_init_worker, initargs=settings) as pool:
+        with _without_main_module():
+            pool = context.Pool(self.workers, initializer=_init_worker, initargs=settings)
+        with pool:
             yield pool
 
 
 # Documents sent to a worker process at a time, and the run size below which one process is faster.
 WORKER_BATCH = 200
 PARALLEL_MIN_DOCUMENTS = 5_000
-# Batches per worker sent ahead, so a worker never waits for the next batch.
+# Batches per worker sent ahead, so a worker seldom waits for its next batch.
 BATCHES_IN_FLIGHT = 3
 
 # Settings of the current process's share of an EtlRun, set by `_init_worker`.
@@ -183,6 +189,25 @@ class _NormalizeResult:
     document_id: str
     cases: list[tuple[Case, str]]
     failure: str | None = None
+
+
+@contextmanager
+def _without_main_module() -> Iterator[None]:
+    """Start spawned workers without running the parent's __main__ file again.
+
+    A spawned process imports the parent's main script first. That is harmless for the
+    `eintel` command, whose script only runs under `if __name__ == "__main__"`. A
+    Streamlit AppTest or a test runner can leave a __main__ whose import has side
+    effects, and then the workers died at start and the pool replaced them forever. The
+    workers need only etl.pipeline, which they import by name.
+    """
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
 
 
 def _init_worker(mask_persons: bool, overlaps: OverlapPlan) -> None:

@@ -151,6 +151,7 @@ def open_for_update(path: Path | str, wait_seconds: float = 0.0) -> Iterator[duc
 def _writer_lock(path: Path, deadline: float) -> Iterator[None]:
     lock_path = writer_lock_path(path)
     with open(lock_path, "a+", encoding="utf-8") as handle:
+        announced = False
         while True:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -163,7 +164,13 @@ def _writer_lock(path: Path, deadline: float) -> Iterator[None]:
                         f"the warehouse file {path} is being updated by another process (PID {holder}). "
                         "A load, an import or an embedding run is writing it; try again when it finishes."
                     ) from None
-                logger.info("Warehouse %s is being updated by another process; waiting", path)
+                if not announced:
+                    handle.seek(0)
+                    logger.warning(
+                        "Warehouse %s is being updated by another process (PID %s); waiting up to %.0f s",
+                        path, handle.read().strip() or "unknown", max(0.0, deadline - time.monotonic()),
+                    )
+                    announced = True
                 time.sleep(LOCK_RETRY_SECONDS)
         handle.seek(0)
         handle.truncate()
