@@ -471,7 +471,7 @@ def _start_dashboard(db: Path, log_path: Path) -> tuple[subprocess.Popen[bytes],
             pass
         time.sleep(0.5)
     process.terminate()
-    raise RuntimeError(f"streamlit did not answer {base_url}/_stcore/health within {SERVER_START_SECONDS} s; see {log_path}")
+    raise RuntimeError(f"streamlit did not respond on {base_url}/_stcore/health within {SERVER_START_SECONDS} s; see {log_path}")
 
 
 def _settle(page: Any) -> None:

@@ -154,7 +154,7 @@ def measure_size(size: int, work: Path, repeats: int, queries: int, skip: set[st
     """Generate a corpus of `size` cases and run every measurement on it."""
     from benchmarks.synth_corpus import distribution_table, generate
 
-    label = f"{size // 1000}k" if size < 1_000_000 else f"{size // 1_000_000}M"
+    label = _label(size)
     corpus = work / f"corpus_{label}"
     db = work / f"eintel_{label}.duckdb"
     result: dict[str, Any] = {"cases_requested": size}
@@ -230,7 +230,7 @@ def rerun(step: str, work: Path, queries: int) -> int:
     results = json.loads(RESULTS.read_text(encoding="utf-8"))
     for entry in results["sizes"]:
         size = entry["cases_requested"]
-        label = f"{size // 1000}k" if size < 1_000_000 else f"{size // 1_000_000}M"
+        label = _label(size)
         db = work / f"eintel_{label}.duckdb"
         if not db.is_file():
             raise SystemExit(f"warehouse {db} not found; run the whole benchmark with --work {work} first")
@@ -248,7 +248,8 @@ def rerun(step: str, work: Path, queries: int) -> int:
 
 
 def _label(size: int) -> str:
-    return f"{size // 1000:,}k" if size < 1_000_000 else f"{size // 1_000_000}M"
+    """Return "10k", "100k" or "1M": the size in the names of the work folder's files."""
+    return f"{size // 1000}k" if size < 1_000_000 else f"{size // 1_000_000}M"
 
 
 def report(results: dict[str, Any]) -> str:

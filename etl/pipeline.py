@@ -156,7 +156,7 @@ class EtlRun:
             yield None
             return
         logger.info("etl worker processes started: workers=%d documents=%s", self.workers, self.total)
-        # spawn, not fork: the parent holds DuckDB connections and their threads.
+        # spawn, not fork, because the parent has open DuckDB connections and their threads.
         context = multiprocessing.get_context("spawn")
         with _without_main_module():
             pool = context.Pool(self.workers, initializer=_init_worker, initargs=settings)

@@ -2,7 +2,7 @@
 
 Readers open the file read-only. Writers never open it: `open_for_update` copies it to a
 working file, writes there and renames the result over the file (see its docstring), so
-the dashboard keeps answering from the old file while a load runs.
+the dashboard keeps reading the old file while a load runs.
 """
 
 from __future__ import annotations
@@ -115,10 +115,10 @@ def writer_lock_path(path: Path) -> Path:
 def open_for_update(path: Path | str, wait_seconds: float = 0.0) -> Iterator[duckdb.DuckDBPyConnection]:
     """Yield a writable connection to a copy of the warehouse and swap the copy in on success.
 
-    The steps: take the writer lock (`<file>.lock`, one writer at a time), copy the file
-    to `<file>.next` while holding a read-only connection (so no direct writer changes it
-    mid-copy), write through the yielded connection, checkpoint and close it, then
-    `os.replace` the copy over the file. Readers that opened the old file keep reading it
+    It takes the writer lock (`<file>.lock`, one writer at a time) and copies the file to
+    `<file>.next` under a read-only connection, so no direct writer changes it mid-copy.
+    The caller writes through the yielded connection. The copy is then checkpointed,
+    closed and moved over the file with `os.replace`. Readers that opened the old file keep reading it
     until they close, and every new reader sees the whole new file, so a query never sees
     part of a load. If the block raises, the copy is deleted and the file stays as it was.
 

@@ -34,7 +34,7 @@ _VIOLATION_LIST = "CASE WHEN len(c.violation_types) = 0 THEN ['other'] ELSE c.vi
 # their list in the SELECT, so a case with two violation types counts in both groups.
 # Unnesting the row's own list is much faster than joining the one-row-per-value views
 # on case_id, and count(*) counts each case once per group without a count(DISTINCT
-# case_id) because a list holds each code once (as in every list of the real records).
+# case_id) because a list contains each code once (as in every list of the real records).
 # NOTE: a list that repeated a code would count its case twice in that group.
 _DIMENSIONS: dict[str, str] = {
     "industry": "c.industry",

@@ -91,7 +91,7 @@ def resolve_overlaps(
 class DocumentSummary:
     """What overlap resolution needs of one document, without its texts.
 
-    Keys are hashed, so a plan over a million documents fits in memory; `legal_bases`
+    Keys are hashed, so a plan over a million documents fits in memory. `legal_bases`
     are the raw legal-basis citations of its drafts in order, which a winner inherits.
     """
 
@@ -122,7 +122,7 @@ class OverlapPlan:
     """The winner of every superseded document, decided once over all documents.
 
     Build it from the summaries of every document of a run, then `apply` it to the drafts
-    of each document in turn; the drafts need not be in memory all at once.
+    of each document in turn. The drafts need not be in memory all at once.
     """
 
     winners: dict[str, str] = field(default_factory=dict)

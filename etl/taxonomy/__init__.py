@@ -76,8 +76,8 @@ class Category:
         return any(pattern.search(text) for pattern in self.patterns)
 
 
-# Every classifier folds its input, so one case's title and text are folded several times;
-# the cache also serves the labels and regulator names that repeat across cases.
+# Every classifier folds its input, so one case's title and text are folded several times.
+# The cache also serves the labels and regulator names that repeat across cases.
 @lru_cache(maxsize=8192)
 def normalize_text(text: str) -> str:
     """Normalize text for matching: NFKC (full-width and Kangxi-radical forms folded) and lower case.

@@ -1,4 +1,4 @@
-"""Dashboard queries in another process keep answering, from whole snapshots, while a load runs.
+"""Dashboard queries in another process keep returning whole snapshots while a load runs.
 
 Writers build a copy of the warehouse and rename it over the file (`open_for_update`), so
 a reader sees the file as it was before an import or load, or as it is after, and never a
